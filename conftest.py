@@ -1,0 +1,17 @@
+"""Test bootstrap. Nothing configured: SQLite and the embedded Redis. DATABASE_URL / REDIS_URL
+set: those servers. This runs before Django loads its settings (they read the environment)."""
+
+import os
+
+from sellercloud import embedded_redis
+
+embedded_redis.ensure_redis_url()
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from it are fine.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import django  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+settings.DATABASES  # noqa: B018  (load settings now, so pytest-django sets Django up)
+django.setup()

@@ -1,0 +1,59 @@
+from django.contrib import admin
+
+from .models import Order, OrderEvent, OrderItem, Package, Payment, Refund
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    extra = 0
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+
+
+class PackageInline(admin.TabularInline):
+    model = Package
+    extra = 0
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "channel",
+        "channel_order_id",
+        "company",
+        "order_date",
+        "customer_name",
+        "status",
+        "payment_status",
+        "shipping_status",
+        "ship_confirmed_at",
+        "grand_total",
+        "ship_by",
+    )
+    list_filter = ("channel",)
+    search_fields = (
+        "=id",
+        "=channel_order_id",
+        "customer_name",
+        "customer_reference",
+        "=items__sku",
+        "=packages__tracking_number",
+    )
+    raw_id_fields = ("channel_account",)
+    inlines = [OrderItemInline, PaymentInline, PackageInline]
+
+
+@admin.register(Refund)
+class RefundAdmin(admin.ModelAdmin):
+    list_display = ("order", "amount", "refund_date", "user")
+    raw_id_fields = ("order", "payment")
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(admin.ModelAdmin):
+    list_display = ("order", "kind", "created_at", "message")
+    raw_id_fields = ("order",)

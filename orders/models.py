@@ -1,0 +1,277 @@
+"""Orders and everything that happens to them (SPEC S4).
+
+Money is Decimal with the order's currency; datetimes are aware and stored in UTC. Rules about
+what an order allows live in orders.rules; Payment Status is computed by orders.payments.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from sellercloud.models import Company
+
+from .choices import (
+    Channel,
+    EventKind,
+    HoldSource,
+    OrderStatus,
+    PaymentState,
+    PaymentStatus,
+    RefundMethod,
+    ShippingStatus,
+    UploadStatus,
+)
+
+ZERO = Decimal("0.00")
+
+
+def money(verbose_name: str = "", **kwargs: object) -> models.DecimalField:
+    """A money column: 12 digits, 2 decimals, Decimal in Python (never float)."""
+    kwargs.setdefault("default", ZERO)
+    return models.DecimalField(verbose_name or None, max_digits=12, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+
+
+class Order(models.Model):
+    """One order from one channel. Order ID (shown to users) is the primary key."""
+
+    Status = OrderStatus
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="orders")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    channel_account = models.ForeignKey(
+        "channels.CdiscountAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        help_text="The marketplace account the order came through (none for manual channels).",
+    )
+    channel_order_id = models.CharField("Channel Order ID", max_length=64)
+    order_date = models.DateTimeField()
+    channel_updated_at = models.DateTimeField("Last update on the channel", null=True, blank=True)
+
+    status = models.CharField(
+        "Order Status", max_length=20, choices=OrderStatus.choices, default=OrderStatus.IN_PROCESS
+    )
+    status_before_hold = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    hold_reason = models.CharField(max_length=255, blank=True)
+    hold_source = models.CharField(max_length=10, choices=HoldSource.choices, blank=True)
+    # Which customer cancellation request a channel hold stands for, and the last one a user
+    # released: a download never sets a hold again for a request already released (SPEC S5).
+    hold_channel_request = models.CharField(max_length=255, blank=True)
+    released_channel_request = models.CharField(max_length=255, blank=True)
+
+    payment_status = models.CharField(
+        "Payment Status", max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.NO_PAYMENT
+    )
+    shipping_status = models.CharField(
+        "Shipping Status", max_length=20, choices=ShippingStatus.choices, default=ShippingStatus.UNSHIPPED
+    )
+    channel_status = models.CharField(
+        max_length=40, blank=True, help_text="The marketplace's own word, e.g. InPreparation."
+    )
+    ship_by = models.DateTimeField("Ship By", null=True, blank=True)
+    ship_confirmed_at = models.DateTimeField("Ship Confirmed", null=True, blank=True)
+
+    customer_reference = models.CharField(max_length=100, blank=True)
+    customer_name = models.CharField(max_length=200, blank=True)
+    # Cdiscount gives neither; other channels do.
+    customer_email = models.EmailField(blank=True)
+    customer_phone = models.CharField(max_length=40, blank=True)
+    # Addresses as {civility, first_name, last_name, company, line1, line2, line3, postal_code,
+    # city, region, country_code}; see orders.addresses.
+    billing_address = models.JSONField(default=dict, blank=True)
+    shipping_address = models.JSONField(default=dict, blank=True)
+    shipping_address_edited_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a user edits it: downloads then leave it alone."
+    )
+    delivery_mode = models.CharField(max_length=100, blank=True)
+
+    currency = models.CharField(max_length=3, default="EUR")
+    subtotal = money("Subtotal")
+    shipping_total = money("Shipping")
+    grand_total = money("Grand Total")
+    commission_with_vat = money("Channel commission (incl. VAT)")
+    commission_without_vat = money("Channel commission (excl. VAT)")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-order_date", "-id"]
+        constraints = [
+            # The uniqueness key of every download (SPEC S5): one order per marketplace order.
+            models.UniqueConstraint(
+                fields=["channel_account", "channel_order_id"],
+                name="order_unique_account_channel_order_id",
+            ),
+            models.CheckConstraint(condition=Q(grand_total__gte=0), name="order_grand_total_not_negative"),
+        ]
+        indexes = [
+            # Manage Orders: newest first, filtered by channel / company / statuses.
+            models.Index(fields=["-order_date", "-id"], name="order_date_idx"),
+            models.Index(fields=["channel", "-order_date", "-id"], name="order_channel_date_idx"),
+            models.Index(fields=["company", "-order_date", "-id"], name="order_company_date_idx"),
+            models.Index(fields=["status", "-order_date"], name="order_status_date_idx"),
+            models.Index(fields=["payment_status", "-order_date"], name="order_payment_date_idx"),
+            models.Index(fields=["shipping_status", "-order_date"], name="order_shipping_date_idx"),
+            # Exact search on the channel order id across accounts.
+            models.Index(fields=["channel_order_id"], name="order_channel_order_id_idx"),
+            models.Index(fields=["customer_reference"], name="order_customer_ref_idx"),
+            models.Index(fields=["ship_by"], name="order_ship_by_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.pk} ({self.get_channel_display()} {self.channel_order_id})"
+
+    @property
+    def is_cdiscount(self) -> bool:
+        return self.channel == Channel.CDISCOUNT
+
+    @property
+    def is_ship_confirmed(self) -> bool:
+        return self.ship_confirmed_at is not None
+
+
+class OrderItem(models.Model):
+    """One order line. SKU is the seller's product id; prices include VAT."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    channel_line_id = models.CharField(max_length=64, blank=True)
+    sku = models.CharField("SKU", max_length=100, db_index=True)
+    channel_product_id = models.CharField(max_length=100, blank=True)
+    ean = models.CharField("EAN", max_length=20, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    condition = models.CharField(max_length=40, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price = money("Unit price")
+    shipping = money("Shipping")
+    commission_with_vat = money("Commission (incl. VAT)")
+    commission_without_vat = money("Commission (excl. VAT)")
+    channel_line_status = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "channel_line_id"],
+                condition=~Q(channel_line_id=""),
+                name="orderitem_unique_channel_line",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class Payment(models.Model):
+    """Money applied to an order. The Cdiscount payment has a fixed reference so it is added once."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    operation_type = models.CharField(max_length=50, help_text='The payment method applied, e.g. "Cdiscount".')
+    method = models.CharField(max_length=50, blank=True, help_text="The channel's word, e.g. Card.")
+    state = models.CharField(max_length=12, choices=PaymentState.choices, default=PaymentState.CHARGED)
+    amount = money("Amount")
+    currency = models.CharField(max_length=3, default="EUR")
+    paid_at = models.DateTimeField()
+    reference = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["paid_at", "id"]
+        constraints = [
+            # The channel payment is keyed by its reference: a download can never add it twice.
+            models.UniqueConstraint(
+                fields=["order", "operation_type", "reference"],
+                condition=~Q(reference=""),
+                name="payment_unique_reference",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation_type} {self.amount} {self.currency}"
+
+
+class Refund(models.Model):
+    """An internal refund (SPEC S8). For Cdiscount the money is refunded on the seller portal."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = money("Amount To Refund")
+    currency = models.CharField(max_length=3, default="EUR")
+    refund_date = models.DateField()
+    notes = models.TextField()
+    refund_method = models.CharField(max_length=20, choices=RefundMethod.choices, blank=True)
+    reference_number = models.CharField(max_length=100, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    # One per rendered form: the same form posted twice makes one refund (SPEC S8).
+    form_token = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"Refund {self.amount} {self.currency} of order {self.order_id}"
+
+
+class Package(models.Model):
+    """A parcel that left (or is to leave) with a tracking number, and its upload to the channel."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="packages")
+    carrier = models.CharField(max_length=100)
+    service = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=50)
+    tracking_url = models.URLField(max_length=500, blank=True)
+    ship_date = models.DateField()
+    shipping_cost = money("Shipping cost")
+    upload_status = models.CharField(max_length=20, choices=UploadStatus.choices, default=UploadStatus.PENDING)
+    upload_attempts = models.PositiveIntegerField(default=0)
+    upload_error = models.TextField(blank=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    # An upload run claims a package before posting it, so two runs never post it both.
+    upload_claimed_at = models.DateTimeField(null=True, blank=True)
+    next_upload_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["upload_status", "next_upload_at"], name="package_upload_idx")]
+        constraints = [models.CheckConstraint(condition=Q(shipping_cost__gte=0), name="package_cost_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}"
+
+
+class OrderEvent(models.Model):
+    """The order's history and notes: every change, by whom (a user or a channel), and when."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    source = models.CharField(max_length=40, blank=True, help_text='Who acted when no user did, e.g. "Cdiscount".')
+    message = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["order", "-created_at"], name="orderevent_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.message[:60]}"
+
+    @property
+    def actor(self) -> str:
+        if self.user_id:
+            return self.user.get_full_name() or self.user.get_username()  # type: ignore[union-attr]
+        return self.source or "System"

@@ -1,0 +1,132 @@
+"""What an order allows: the status transitions and the "why not" answers (SPEC S8).
+
+The one place for these rules. Services call `check_action` before they change anything; the
+Actions menus call `why_not` to show a disabled action with its reason and what to do instead.
+Functions read `order.packages.all()` and `order.payments.all()`, so a caller that prefetches
+them pays no extra query.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+from .choices import LIVE_UPLOAD_STATUSES, PAID_STATUSES, OrderStatus, ShippingStatus
+from .models import Order
+
+S = OrderStatus
+
+# Allowed Order Status changes, from -> to. Everything else is refused.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.IN_PROCESS: frozenset({S.ON_HOLD, S.PROBLEM, S.COMPLETED, S.CANCELED}),
+    S.ON_HOLD: frozenset({S.IN_PROCESS, S.PROBLEM, S.COMPLETED, S.CANCELED}),
+    S.PROBLEM: frozenset({S.IN_PROCESS, S.ON_HOLD, S.COMPLETED, S.CANCELED}),
+    # Completed means Fully Shipped: a cancel is still possible until Ship Confirmed (checked by
+    # the cancel rule), and the channel can report trouble.
+    S.COMPLETED: frozenset({S.PROBLEM, S.CANCELED}),
+    # A local cancel wins over the channel, except that goods reported shipped need a human.
+    S.CANCELED: frozenset({S.PROBLEM}),
+}
+
+
+class OrderRuleError(Exception):
+    """An action or status change the order does not allow; the message says why and what to do."""
+
+
+def transition_error(current: str, new: str) -> str | None:
+    """Why `current` cannot become `new`, or None when it can."""
+    if new in TRANSITIONS.get(current, frozenset()):
+        return None
+    return f"An order that is {S(current).label} cannot become {S(new).label}."
+
+
+def check_transition(order: Order, new: str) -> None:
+    if reason := transition_error(order.status, new):
+        raise OrderRuleError(reason)
+
+
+class Action(models.TextChoices):
+    """The order actions of Order Details and Manage Orders."""
+
+    CANCEL = "cancel", "Set Cancelled Internally"
+    REFUND = "refund", "Issue Refund"
+    SHIP = "ship", "Ship Order"
+    ACCEPT = "accept", "Accept Order"
+    REFUSE = "refuse", "Refuse Order"
+    HOLD = "hold", "Set On Hold"
+    RELEASE_HOLD = "release_hold", "Release Hold"
+    RESOLVE_PROBLEM = "resolve_problem", "Resolve Problem"
+    ADD_NOTE = "add_note", "Add Note"
+    EDIT_ADDRESS = "edit_address", "Edit Shipping Address"
+
+
+def _date(value: object) -> str:
+    return timezone.localtime(value).date().isoformat() if value else ""  # type: ignore[arg-type]
+
+
+def is_paid(order: Order) -> bool:
+    return order.payment_status in PAID_STATUSES
+
+
+def has_live_package(order: Order) -> bool:
+    return any(p.upload_status in LIVE_UPLOAD_STATUSES for p in order.packages.all())
+
+
+def why_not(order: Order, action: str) -> str | None:
+    """Why `order` does not allow `action` now, with the alternative; None when it does."""
+    status = order.status
+    if action == Action.CANCEL:
+        if order.ship_confirmed_at:
+            return (
+                f"Ship Confirmed on {_date(order.ship_confirmed_at)}: cancel is not allowed, "
+                "issue a refund or create an RMA."
+            )
+        if status == S.CANCELED:
+            return "The order is already Canceled."
+        return transition_error(status, S.CANCELED)
+    if action == Action.REFUND:
+        if not order.payments.all():
+            return "No payment has been applied to this order: there is nothing to refund."
+        return None
+    if action == Action.SHIP:
+        if status == S.CANCELED:
+            return "The order is Canceled: it cannot be shipped."
+        if status == S.ON_HOLD:
+            return "The order is On Hold: release the hold first."
+        if not is_paid(order):
+            return "The order is not paid: ship it once its payment has arrived."
+        if order.is_cdiscount and has_live_package(order):
+            return "Cdiscount accepts one parcel per order, and this order already has a package."
+        if status == S.COMPLETED:
+            return "The order is already shipped."
+        return None
+    if action in (Action.ACCEPT, Action.REFUSE):
+        if not order.is_cdiscount:
+            return "Only Cdiscount orders are accepted or refused here."
+        if order.channel_status != "WaitingAcceptance":
+            return (
+                f"Cdiscount reports the order {order.channel_status or 'in an unknown status'}: "
+                "only orders waiting for acceptance can be accepted or refused."
+            )
+        return None
+    if action == Action.HOLD:
+        if status == S.ON_HOLD:
+            return "The order is already On Hold."
+        if status in (S.CANCELED, S.COMPLETED):
+            return f"The order is {S(status).label}: there is nothing left to hold."
+        return None
+    if action == Action.RELEASE_HOLD:
+        return None if status == S.ON_HOLD else "The order is not On Hold."
+    if action == Action.RESOLVE_PROBLEM:
+        return None if status == S.PROBLEM else "The order is not a Problem Order."
+    if action == Action.EDIT_ADDRESS:
+        if order.shipping_status != ShippingStatus.UNSHIPPED:
+            return "The order has shipped: its shipping address can no longer change."
+        return None
+    if action == Action.ADD_NOTE:
+        return None
+    raise ValueError(f"Unknown order action {action!r}")
+
+
+def check_action(order: Order, action: str) -> None:
+    """Raise OrderRuleError with the reason when `order` does not allow `action`."""
+    if reason := why_not(order, action):
+        raise OrderRuleError(reason)

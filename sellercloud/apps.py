@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SellercloudConfig(AppConfig):
+    name = "sellercloud"
+    verbose_name = "Companies and users"

@@ -1,0 +1,402 @@
+"""Order services: every change to an order goes through one of these (SPEC S5, S8).
+
+Each one locks the order row, re-checks the rule in orders.rules, changes what it must, and
+writes an OrderEvent. They raise OrderRuleError with a message a user can read; on error nothing
+has changed (each runs in one transaction).
+"""
+
+import re
+import uuid
+from datetime import date
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sellercloud.models import User
+
+from .choices import EventKind, HoldSource, OrderStatus, RefundMethod, ShippingStatus, UploadStatus
+from .events import order_event
+from .models import Order, Package, Payment, Refund
+from .payments import order_refresh_payment_status, refundable_amount
+from .rules import Action, OrderRuleError, check_action, check_transition
+
+__all__ = [
+    "OrderRuleError",
+    "order_add_note",
+    "order_cancel_internally",
+    "order_hold",
+    "order_release_hold",
+    "order_resolve_problem",
+    "order_ship",
+    "order_update_shipping_address",
+    "refund_issue",
+    "validate_tracking",
+]
+
+# Cdiscount's rule for parcel numbers, which we apply to every channel (SPEC S8).
+TRACKING_MAX_LENGTH = 50
+TRACKING_FORBIDDEN = re.compile(r"[\s&*$]")
+
+CUSTOMER_CANCELLATION_REASON = "customer cancellation request"
+
+
+def _locked(order: Order) -> Order:
+    """The order re-read under a row lock: the rule is checked on what is true now."""
+    return Order.objects.select_for_update(of=("self",)).select_related("company", "channel_account").get(pk=order.pk)
+
+
+def company_today(order: Order) -> date:
+    return timezone.localdate(timezone=ZoneInfo(order.company.time_zone))
+
+
+def _order_day(order: Order) -> date:
+    return timezone.localtime(order.order_date, ZoneInfo(order.company.time_zone)).date()
+
+
+# Holds ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_hold(
+    *,
+    order: Order,
+    reason: str,
+    by: User | None = None,
+    source: HoldSource = HoldSource.USER,
+    channel_request: str = "",
+) -> bool:
+    """Set On Hold, remembering the status to restore. Returns False when it was already On Hold.
+
+    A conditional UPDATE, so a hold set twice at once (two bulk runs, a download and a user)
+    never overwrites the status before the hold (SPEC S6). A hold from the channel records which
+    customer cancellation request it stands for (SPEC S5).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise OrderRuleError("Give a reason for the hold.")
+    order = _locked(order)
+    if order.status == OrderStatus.ON_HOLD:
+        return False
+    check_action(order, Action.HOLD)
+    changed = (
+        Order.objects.filter(pk=order.pk)
+        .exclude(status=OrderStatus.ON_HOLD)
+        .update(
+            status_before_hold=F("status"),
+            status=OrderStatus.ON_HOLD,
+            hold_reason=reason[:255],
+            hold_source=source,
+            hold_channel_request=channel_request,
+            updated_at=timezone.now(),
+        )
+    )
+    if changed:
+        order_event(
+            order=order,
+            kind=EventKind.HOLD,
+            message=f"Set On Hold: {reason}",
+            user=by,
+            source="" if by else "Cdiscount",
+            data={"reason": reason, "from": order.status, "channel_request": channel_request},
+        )
+    return bool(changed)
+
+
+@transaction.atomic
+def order_release_hold(*, order: Order, by: User | None, note: str = "") -> bool:
+    """Release Hold: restore the status before the hold. The one place that records a release,
+    so a download never sets a hold again for a cancellation request a user released (SPEC S5).
+    Returns False when the order was not On Hold."""
+    order = _locked(order)
+    if order.status != OrderStatus.ON_HOLD:
+        return False
+    restored = order.status_before_hold or OrderStatus.IN_PROCESS
+    released_request = order.hold_channel_request if order.hold_source == HoldSource.CHANNEL else ""
+    changed = Order.objects.filter(pk=order.pk, status=OrderStatus.ON_HOLD).update(
+        status=restored,
+        status_before_hold="",
+        hold_reason="",
+        hold_source="",
+        hold_channel_request="",
+        released_channel_request=released_request or F("released_channel_request"),
+        updated_at=timezone.now(),
+    )
+    if changed:
+        message = f"Hold released: back to {OrderStatus(restored).label}"
+        order_event(
+            order=order,
+            kind=EventKind.RELEASE,
+            message=f"{message}. {note}".strip() if note else message,
+            user=by,
+            data={"restored": restored, "released_channel_request": released_request, "note": note},
+        )
+    return bool(changed)
+
+
+# Cancel and refund ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_cancel_internally(*, order: Order, by: User, reason: str) -> Order:
+    """Set Cancelled Internally (SPEC S8): our records only. Allowed until Ship Confirmed; a
+    package still waiting to upload is Withdrawn so it is never uploaded."""
+    reason = reason.strip()
+    if not reason:
+        raise OrderRuleError("Give a reason for the cancellation.")
+    order = _locked(order)
+    check_action(order, Action.CANCEL)
+    previous = order.status
+    order.status = OrderStatus.CANCELED
+    order.status_before_hold = ""
+    order.hold_reason = ""
+    order.hold_source = ""
+    order.save(update_fields=["status", "status_before_hold", "hold_reason", "hold_source", "updated_at"])
+    withdrawn = Package.objects.filter(order=order, upload_status=UploadStatus.PENDING).update(
+        upload_status=UploadStatus.WITHDRAWN
+    )
+    message = f"Set Cancelled Internally: {reason}"
+    if order.is_cdiscount:
+        message += ". Cancel it on the Cdiscount seller portal too: this changes our records only."
+    order_event(
+        order=order,
+        kind=EventKind.CANCEL,
+        message=message,
+        user=by,
+        data={"reason": reason, "from": previous, "packages_withdrawn": withdrawn},
+    )
+    return order
+
+
+@transaction.atomic
+def refund_issue(
+    *,
+    order: Order,
+    by: User,
+    payment: Payment,
+    amount: Decimal,
+    refund_date: date,
+    notes: str,
+    form_token: uuid.UUID,
+    refund_method: str = "",
+    reference_number: str = "",
+) -> Refund:
+    """Issue Refund (SPEC S8): an internal refund that keeps Payment Status and Profit & Loss right.
+
+    The form's one-time token makes a repeated post return the first refund instead of a second
+    one. Under the order's row lock the refundable amount is checked again, so two refunds racing
+    for the last euro leave one.
+    """
+    order = _locked(order)
+    existing = Refund.objects.filter(form_token=form_token).first()
+    if existing is not None:
+        if existing.order_id != order.pk:
+            raise OrderRuleError("This refund form belongs to another order; open Issue Refund again.")
+        return existing
+    check_action(order, Action.REFUND)
+    if payment.order_id != order.pk:
+        raise OrderRuleError("Choose an Operation Type applied to this order.")
+    notes = notes.strip()
+    if not notes:
+        raise OrderRuleError("Notes are required: say why the payment is refunded.")
+    if refund_method and refund_method not in RefundMethod.values:
+        raise OrderRuleError("Choose a Refund Method from the list.")
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise OrderRuleError("Amount To Refund must be a number.")
+    if amount <= 0:
+        raise OrderRuleError("Amount To Refund must be more than 0.")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise OrderRuleError("Amount To Refund has at most 2 decimals.")
+    refundable = refundable_amount(payment=payment)
+    if amount > refundable:
+        raise OrderRuleError(
+            f"Amount To Refund ({amount} {payment.currency}) is more than what is still refundable "
+            f"for {payment.operation_type} ({refundable} {payment.currency})."
+        )
+    if refund_date > company_today(order):
+        raise OrderRuleError("Refund Date cannot be in the future.")
+    if refund_date < _order_day(order):
+        raise OrderRuleError("Refund Date cannot be before the order date.")
+    refund = Refund.objects.create(
+        order=order,
+        payment=payment,
+        amount=amount,
+        currency=payment.currency,
+        refund_date=refund_date,
+        notes=notes,
+        refund_method=refund_method,
+        reference_number=reference_number.strip(),
+        user=by,
+        form_token=form_token,
+    )
+    status = order_refresh_payment_status(order=order)
+    message = f"Refund of {amount} {payment.currency} ({payment.operation_type}): {notes}"
+    if order.is_cdiscount:
+        message += ". Issue it on the Cdiscount seller portal too: this records it here only."
+    order_event(
+        order=order,
+        kind=EventKind.REFUND,
+        message=message,
+        user=by,
+        data={
+            "amount": str(amount),
+            "payment_id": payment.pk,
+            "refund_date": refund_date.isoformat(),
+            "refund_method": refund_method,
+            "reference_number": reference_number,
+            "payment_status": status,
+        },
+    )
+    return refund
+
+
+# Shipping ------------------------------------------------------------------------------------
+
+
+def validate_tracking(*, tracking_number: str, tracking_url: str) -> None:
+    """Tracking rules of SPEC S8; raises OrderRuleError with what is wrong."""
+    if not tracking_number:
+        raise OrderRuleError("Tracking number is required.")
+    if len(tracking_number) > TRACKING_MAX_LENGTH:
+        raise OrderRuleError(f"Tracking number is at most {TRACKING_MAX_LENGTH} characters.")
+    if TRACKING_FORBIDDEN.search(tracking_number):
+        raise OrderRuleError("Tracking number cannot contain spaces or the characters & * $.")
+    if tracking_url and not re.match(r"^https?://[^\s/$.?#].[^\s]*$", tracking_url, re.IGNORECASE):
+        raise OrderRuleError("Tracking URL must be an http or https address.")
+
+
+@transaction.atomic
+def order_ship(
+    *,
+    order: Order,
+    by: User | None,
+    carrier: str,
+    tracking_number: str,
+    ship_date: date,
+    service: str = "",
+    tracking_url: str = "",
+    shipping_cost: Decimal = Decimal("0.00"),
+) -> Package:
+    """Ship Order (SPEC S8): add a package; the order becomes Fully Shipped and Completed.
+
+    For a Cdiscount order with fulfillment upload on, the package waits as Pending for the upload;
+    otherwise it is Not Required (a user can still upload it by hand).
+    """
+    carrier, tracking_number, tracking_url = carrier.strip(), tracking_number.strip(), tracking_url.strip()
+    if not carrier:
+        raise OrderRuleError("Carrier is required.")
+    validate_tracking(tracking_number=tracking_number, tracking_url=tracking_url)
+    if shipping_cost < 0:
+        raise OrderRuleError("Shipping cost cannot be negative.")
+    order = _locked(order)
+    check_action(order, Action.SHIP)
+    if ship_date > company_today(order):
+        raise OrderRuleError("Ship date cannot be in the future.")
+    if ship_date < _order_day(order):
+        raise OrderRuleError("Ship date cannot be before the order date.")
+    check_transition(order, OrderStatus.COMPLETED)
+    account = order.channel_account
+    upload = order.is_cdiscount and account is not None and account.upload_enabled
+    package = Package.objects.create(
+        order=order,
+        carrier=carrier,
+        service=service.strip(),
+        tracking_number=tracking_number,
+        tracking_url=tracking_url,
+        ship_date=ship_date,
+        shipping_cost=shipping_cost,
+        upload_status=UploadStatus.PENDING if upload else UploadStatus.NOT_REQUIRED,
+        next_upload_at=timezone.now() if upload else None,
+        created_by=by if by is not None and by.is_authenticated else None,
+    )
+    order.shipping_status = ShippingStatus.FULLY_SHIPPED
+    order.status = OrderStatus.COMPLETED
+    order.save(update_fields=["shipping_status", "status", "updated_at"])
+    order_event(
+        order=order,
+        kind=EventKind.SHIPMENT,
+        message=f"Shipped with {carrier} {tracking_number}"
+        + (": tracking waits for upload to Cdiscount" if upload else ""),
+        user=by,
+        data={
+            "package_id": package.pk,
+            "carrier": carrier,
+            "service": service,
+            "tracking_number": tracking_number,
+            "tracking_url": tracking_url,
+            "ship_date": ship_date.isoformat(),
+            "shipping_cost": str(shipping_cost),
+            "upload_status": package.upload_status,
+        },
+    )
+    return package
+
+
+# Notes, problems, addresses ------------------------------------------------------------------
+
+
+@transaction.atomic
+def order_add_note(*, order: Order, by: User, text: str) -> None:
+    """Add Note: a line in Notes and History."""
+    text = text.strip()
+    if not text:
+        raise OrderRuleError("Write the note first.")
+    order_event(order=order, kind=EventKind.NOTE, message=text, user=by)
+
+
+@transaction.atomic
+def order_resolve_problem(*, order: Order, by: User, note: str) -> Order:
+    """Resolve Problem: a Problem Order goes back to In Process, with a note saying what was done."""
+    note = note.strip()
+    if not note:
+        raise OrderRuleError("Say how the problem was resolved.")
+    order = _locked(order)
+    check_action(order, Action.RESOLVE_PROBLEM)
+    check_transition(order, OrderStatus.IN_PROCESS)
+    order.status = OrderStatus.IN_PROCESS
+    order.save(update_fields=["status", "updated_at"])
+    order_event(order=order, kind=EventKind.STATUS, message=f"Problem resolved: {note}", user=by)
+    return order
+
+
+ADDRESS_FIELDS = (
+    "civility",
+    "first_name",
+    "last_name",
+    "company",
+    "line1",
+    "line2",
+    "line3",
+    "postal_code",
+    "city",
+    "region",
+    "country_code",
+)
+
+
+@transaction.atomic
+def order_update_shipping_address(*, order: Order, by: User, address: dict[str, str]) -> Order:
+    """Edit the shipping address until the order ships; later downloads leave the edit alone."""
+    unknown = set(address) - set(ADDRESS_FIELDS)
+    if unknown:
+        raise OrderRuleError(f"Unknown address fields: {', '.join(sorted(unknown))}.")
+    cleaned = {key: (address.get(key) or "").strip() for key in ADDRESS_FIELDS}
+    if not (cleaned["line1"] and cleaned["postal_code"] and cleaned["city"] and cleaned["country_code"]):
+        raise OrderRuleError("Address, postal code, city and country are required.")
+    order = _locked(order)
+    check_action(order, Action.EDIT_ADDRESS)
+    before = order.shipping_address
+    order.shipping_address = cleaned
+    order.shipping_address_edited_at = timezone.now()
+    order.save(update_fields=["shipping_address", "shipping_address_edited_at", "updated_at"])
+    order_event(
+        order=order,
+        kind=EventKind.ADDRESS,
+        message="Shipping address edited",
+        user=by,
+        data={"before": before, "after": cleaned},
+    )
+    return order
+

@@ -1,0 +1,27 @@
+"""Template context for the page shell: top bar (company switcher, user menu) and left navigation."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from .permissions import user_companies
+from .shell import MenuItem, current_company, navigation_for
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    """What base.html needs on every page; nothing for anonymous visitors (login, reset pages)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    company = current_company(request)
+    return {
+        "shell_company": company,
+        "shell_companies": user_companies(user).order_by("name"),
+        "shell_navigation": navigation_for(request, company),
+        "shell_user_label": user.get_full_name() or user.get_username(),
+        "shell_user_menu": [
+            MenuItem("Change password", reverse("password_change")),
+            MenuItem("Log out", reverse("logout"), method="post"),  # Django 5 logs out on POST only
+        ],
+    }

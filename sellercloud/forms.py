@@ -1,0 +1,124 @@
+"""Forms of the core pages: company details, employees, and the per-company permission grid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django import forms
+from django.contrib.auth import password_validation
+
+from .models import Company, Membership, Permission, User
+from .services import COMPANY_EDITABLE_FIELDS
+
+
+class CompanyForm(forms.ModelForm):
+    """Company details on Company Settings (Client Admins only)."""
+
+    class Meta:
+        model = Company
+        fields = COMPANY_EDITABLE_FIELDS
+
+
+class EmployeeCreateForm(forms.ModelForm):
+    """A new Employee: who they are and their initial password (they can change it later)."""
+
+    password = forms.CharField(
+        label="Initial password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+
+    class Meta:
+        model = User
+        fields = ("username", "first_name", "last_name", "email")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Password reset goes by email, so an employee without one could never reset.
+        self.fields["email"].required = True
+        self.fields["first_name"].required = True
+        self.fields["last_name"].required = True
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        candidate = User(
+            username=self.data.get("username", ""),
+            first_name=self.data.get("first_name", ""),
+            last_name=self.data.get("last_name", ""),
+            email=self.data.get("email", ""),
+        )
+        password_validation.validate_password(password, candidate)
+        return password
+
+
+class UserEditForm(forms.ModelForm):
+    """Name, email and role of an existing user."""
+
+    class Meta:
+        model = User
+        fields = ("first_name", "last_name", "email", "is_client_admin")
+
+
+class MembershipGridForm(forms.Form):
+    """One row per company: "Assigned" plus one checkbox per permission of SPEC S3.
+
+    Field names are `c<company id>_assigned` and `c<company id>_<permission value>`; `rows` groups
+    the bound fields per company for the template, and `grants()` returns what was ticked.
+    """
+
+    def __init__(
+        self,
+        *args: object,
+        companies: Iterable[Company],
+        memberships: Iterable[Membership] = (),
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.companies = list(companies)
+        current = {m.company_id: m for m in memberships}
+        for company in self.companies:
+            membership = current.get(company.pk)
+            self.fields[f"c{company.pk}_assigned"] = forms.BooleanField(
+                label=f"Assigned to {company.name}", required=False, initial=membership is not None
+            )
+            for permission in Permission:
+                if membership is not None:
+                    initial = membership.grants(permission)
+                else:
+                    # A new assignment starts with the model's defaults (View orders).
+                    initial = Membership._meta.get_field(permission.value).default
+                self.fields[f"c{company.pk}_{permission.value}"] = forms.BooleanField(
+                    label=f"{permission.label} in {company.name}", required=False, initial=initial
+                )
+
+    @staticmethod
+    def permissions() -> list[Permission]:
+        return list(Permission)
+
+    @property
+    def rows(self) -> list[tuple[Company, forms.BoundField, list[forms.BoundField]]]:
+        return [
+            (
+                company,
+                self[f"c{company.pk}_assigned"],
+                [self[f"c{company.pk}_{permission.value}"] for permission in Permission],
+            )
+            for company in self.companies
+        ]
+
+    def grants(self) -> dict[Company, set[Permission]]:
+        """The ticked permissions of each assigned company (call after is_valid())."""
+        data = self.cleaned_data
+        return {
+            company: {p for p in Permission if data.get(f"c{company.pk}_{p.value}")}
+            for company in self.companies
+            if data.get(f"c{company.pk}_assigned")
+        }
+
+
+class CompanySwitchForm(forms.Form):
+    """The top bar's company switcher."""
+
+    company = forms.IntegerField(label="Company")
+    next = forms.CharField(required=False)

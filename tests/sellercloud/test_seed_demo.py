@@ -1,0 +1,93 @@
+"""`manage.py seed_demo`: the demo a fresh `make run` logs into, safe to run again."""
+
+from io import StringIO
+
+import pytest
+from django.core import serializers
+from django.core.management import call_command
+
+from channels.models import CdiscountAccount, Environment
+from sellercloud.models import Company, Membership, User
+from sellercloud.services import DEMO_ADMIN_DEFAULT_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> str:
+    """Every row the seed touches, serialised: equal snapshots mean nothing changed."""
+    rows = [*Company.objects.all(), *User.objects.all(), *Membership.objects.all(), *CdiscountAccount.objects.all()]
+    return serializers.serialize("json", rows)
+
+
+def test_seed_creates_the_demo_company_admin_and_sandbox_account(monkeypatch):
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+
+    output = seed()
+
+    company = Company.objects.get(code="maison")
+    assert company.name == "Maison Lumière SAS"
+    assert company.time_zone == "Europe/Paris" and company.currency == "EUR"
+    assert str(company.default_vat_rate) == "20.00"
+    assert len(company.siret) == 14 and company.vat_number.startswith("FR")
+    admin = User.objects.get(username="admin")
+    assert admin.is_client_admin and admin.is_active
+    assert admin.check_password(DEMO_ADMIN_DEFAULT_PASSWORD)
+    assert f"Demo login: admin / {DEMO_ADMIN_DEFAULT_PASSWORD}" in output
+    account = company.cdiscount_account
+    assert account.environment == Environment.SANDBOX
+    assert (account.client_id, account.client_secret, account.seller_id) == ("demo-client", "demo-secret", "98979")
+    assert account.download_enabled and account.allow_unpaid_orders and account.upload_enabled
+    assert account.next_download_at is not None
+
+
+def test_seed_twice_changes_nothing_and_prints_the_same_login(monkeypatch):
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    first_output = seed()
+    before = snapshot()
+
+    second_output = seed()
+
+    assert snapshot() == before
+    assert first_output.splitlines()[-1] == second_output.splitlines()[-1]
+    assert "Created" not in second_output
+    assert (Company.objects.count(), User.objects.count(), CdiscountAccount.objects.count()) == (1, 1, 1)
+
+
+def test_seed_uses_demo_admin_password_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "verre-souffle-99")
+
+    output = seed()
+
+    assert User.objects.get(username="admin").check_password("verre-souffle-99")
+    assert "Demo login: admin / verre-souffle-99" in output
+
+
+def test_seed_keeps_a_password_changed_by_the_user(monkeypatch):
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    seed()
+    admin = User.objects.get(username="admin")
+    admin.set_password("mon-propre-secret-1")
+    admin.save()
+
+    output = seed()
+
+    assert User.objects.get(username="admin").check_password("mon-propre-secret-1")
+    assert "changepassword admin" in output
+
+
+def test_demo_login_reaches_company_settings(client, monkeypatch):
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    seed()
+    company = Company.objects.get(code="maison")
+
+    client.post("/login/", {"username": "admin", "password": DEMO_ADMIN_DEFAULT_PASSWORD})
+    response = client.get(f"/companies/{company.pk}/")
+
+    assert response.status_code == 200
+    assert "Maison Lumière SAS" in response.content.decode()

@@ -172,6 +172,7 @@ class SyncRun(models.Model):
     api_calls = models.PositiveIntegerField(default=0)
     progress = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
+    log = models.TextField(blank=True, help_text="What the run did besides orders, e.g. acceptances.")
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)

@@ -1,8 +1,26 @@
-"""Celery tasks for channels: thin entry points that call channels.services."""
+"""Celery tasks for channels: thin entry points that call channels.services. Arguments are ids."""
 
 from celery import shared_task
+from django.db import transaction
 
 from . import services
+
+
+@shared_task(acks_late=True)
+def download_tick_task() -> list[int]:
+    """Beat, every minute: fail runs whose worker died, then start one download per due account."""
+    services.sync_runs_fail_stale()
+    claimed = services.download_claim_due_accounts()
+    for account_id in claimed:
+        transaction.on_commit(lambda account_id=account_id: download_account_task.delay(account_id))
+    return claimed
+
+
+@shared_task(acks_late=True)
+def download_account_task(account_id: int, run_id: int | None = None) -> int | None:
+    """One download of one account (scheduled when run_id is None, else the queued manual run)."""
+    run = services.download_run_queued(account_id=account_id, run_id=run_id)
+    return run.pk if run is not None else None
 
 
 @shared_task(acks_late=True)

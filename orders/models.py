@@ -96,6 +96,10 @@ class Order(models.Model):
     commission_with_vat = money("Channel commission (incl. VAT)")
     commission_without_vat = money("Channel commission (excl. VAT)")
 
+    # The hash of the last channel payload applied: a download that sees the same payload again
+    # knows at once that nothing changed (SPEC S11: a re-download costs little more than a fetch).
+    channel_payload_sha256 = models.CharField(max_length=64, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

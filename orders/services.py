@@ -131,6 +131,7 @@ def order_release_hold(*, order: Order, by: User | None, note: str = "") -> bool
             kind=EventKind.RELEASE,
             message=f"{message}. {note}".strip() if note else message,
             user=by,
+            source="" if by else "Cdiscount",
             data={"restored": restored, "released_channel_request": released_request, "note": note},
         )
     return bool(changed)

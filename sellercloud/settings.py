@@ -180,6 +180,7 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=570)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "download-due-accounts": {"task": "channels.tasks.download_tick_task", "schedule": 60.0},
     "purge-old-sync-runs": {
         "task": "channels.tasks.sync_runs_purge",
         "schedule": crontab(hour=3, minute=17),
@@ -198,3 +199,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Marketplace call retries (GETs only): attempts and the first backoff delay in seconds. Tests
+# and the CI chaos runs use small values so faults cost milliseconds.
+CDISCOUNT_MAX_ATTEMPTS = env.int("CDISCOUNT_MAX_ATTEMPTS", default=5)
+CDISCOUNT_BACKOFF_BASE = env.float("CDISCOUNT_BACKOFF_BASE", default=0.5)
+# A download run holds its account's lock this long and renews it after every page; a run whose
+# heartbeat is older than DOWNLOAD_STALE_SECONDS is taken for dead (a killed worker).
+DOWNLOAD_LOCK_TTL_SECONDS = env.int("DOWNLOAD_LOCK_TTL_SECONDS", default=120)
+DOWNLOAD_STALE_SECONDS = env.int("DOWNLOAD_STALE_SECONDS", default=300)

@@ -1,0 +1,284 @@
+"""The download run (SPEC S6): one account, one window of `updatedAt`, every page, every order.
+
+- The window runs from the watermark minus the overlap to the run's start (fixed when it starts);
+  a first run looks back the account's N days; a backfill (dates given) never moves the watermark.
+- Pages are read until a short one (no total in the API). When a window took more than one page,
+  GET /orders/count tells whether orders moved between pages; if so the window is read again.
+- Each order is applied on its own (channels.download.upsert); a malformed one becomes a
+  SyncProblem with its payload and the others import (Partial Success).
+- The watermark moves after Completed or Partial Success only: a Failed run leaves it, and the
+  next run covers the same window again, which the upsert makes harmless.
+- The run holds the account's lock, renews it and its heartbeat after every page, and stops if
+  it lost the lock (another run took over after its heartbeat stopped).
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from channels.accounts import AccountLock, client_for
+from channels.cdiscount.client import CdiscountClient, OrderQuery
+from channels.cdiscount.schemas import OrderStatus as CdStatus
+from channels.cdiscount.schemas import PageItem
+from channels.exceptions import ChannelAPIError
+from channels.models import CdiscountAccount, SyncProblem, SyncRun
+from orders.choices import EventKind
+from orders.events import order_event
+from orders.models import Order
+
+from .upsert import Outcome, order_upsert_from_cdiscount, payload_sha256
+
+logger = logging.getLogger(__name__)
+
+# Read a window again at most this many times when orders moved between its pages.
+MAX_REPAGES = 2
+
+
+class LockLost(Exception):
+    """Another run holds the account now: this one stops without touching the watermark."""
+
+
+@dataclass
+class RunState:
+    run: SyncRun
+    account: CdiscountAccount
+    client: CdiscountClient
+    lock: AccountLock | None
+    seen: set[str] = field(default_factory=set)
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(["created", "updated", "unchanged", "skipped", "failed"], 0)
+    )
+    log: list[str] = field(default_factory=list)
+
+
+def download_window(*, account: CdiscountAccount, start: datetime) -> tuple[datetime, datetime]:
+    """The window of an ordinary run that starts at `start` (SPEC S6)."""
+    if account.download_watermark is None:
+        return start - timedelta(days=account.lookback_days), start
+    return account.download_watermark - timedelta(minutes=settings.DOWNLOAD_OVERLAP_MINUTES), start
+
+
+def run_create(
+    *,
+    account: CdiscountAccount,
+    trigger: str,
+    user: Any = None,
+    window_from: datetime | None = None,
+    window_to: datetime | None = None,
+    channel_order_id: str = "",
+) -> SyncRun:
+    """A Queued download run; a backfill when dates are given."""
+    return SyncRun.objects.create(
+        account=account,
+        kind=SyncRun.Kind.DOWNLOAD,
+        trigger=trigger,
+        user=user if user is not None and getattr(user, "is_authenticated", False) else None,
+        window_from=window_from,
+        window_to=window_to,
+        is_backfill=window_from is not None or window_to is not None,
+        channel_order_id=channel_order_id,
+    )
+
+
+def download_execute(
+    *,
+    run: SyncRun,
+    lock: AccountLock | None,
+    client: CdiscountClient | None = None,
+    on_page: Callable[[SyncRun], None] | None = None,
+) -> SyncRun:
+    """Carry out a Queued download run to its end (Completed, Partial Success or Failed).
+
+    The caller holds the account's lock (or passes None to bypass it, which only tests of the
+    upsert do). Never raises for a marketplace fault: the run records it.
+    """
+    account = CdiscountAccount.objects.select_related("company").get(pk=run.account_id)
+    now = timezone.now()
+    run.status = SyncRun.Status.PROCESSING
+    run.started_at = run.heartbeat_at = now
+    if not run.is_backfill and not run.channel_order_id:
+        run.window_from, run.window_to = download_window(account=account, start=now)
+    elif run.is_backfill:
+        run.window_from = run.window_from or now - timedelta(days=account.lookback_days)
+        run.window_to = run.window_to or now
+    run.save(update_fields=["status", "started_at", "heartbeat_at", "window_from", "window_to"])
+    state = RunState(run=run, account=account, client=client or client_for(account), lock=lock)
+    calls_before = state.client.calls.snapshot()["api"]
+    try:
+        if run.channel_order_id:
+            _download_one(state, run.channel_order_id)
+        else:
+            _download_window(state, on_page=on_page)
+    except LockLost:
+        _finish(state, SyncRun.Status.FAILED, "Stopped: another run took over this account's lock.", calls_before)
+    except ChannelAPIError as exc:
+        _finish(state, SyncRun.Status.FAILED, str(exc), calls_before)
+    except Exception as exc:  # an unexpected bug must still end the run visibly
+        logger.exception("event=download_crashed run=%s account=%s", run.pk, account.pk)
+        _finish(state, SyncRun.Status.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}", calls_before)
+    else:
+        status = SyncRun.Status.PARTIAL if state.counts["failed"] else SyncRun.Status.COMPLETED
+        _finish(state, status, "", calls_before)
+    return run
+
+
+def _query(state: RunState) -> OrderQuery:
+    # No status filter (its multi-value syntax is unverified): every order updated in the window.
+    return OrderQuery(
+        updated_at_min=state.run.window_from,
+        updated_at_max=state.run.window_to,
+        sales_channel_id=state.account.sales_channel_id or None,
+    )
+
+
+def _download_window(state: RunState, *, on_page: Callable[[SyncRun], None] | None) -> None:
+    query = _query(state)
+    pages = _read_all_pages(state, query, on_page)
+    repages = 0
+    while pages > 1 and repages < MAX_REPAGES:
+        # Orders that changed while we paged may have shifted others across page boundaries.
+        expected = state.client.count_orders(query=query)
+        if expected <= len(state.seen):
+            break
+        repages += 1
+        before = len(state.seen)
+        pages = _read_all_pages(state, query, on_page)
+        state.log.append(f"Read the window again: the count said {expected}, we had seen {before}.")
+        if len(state.seen) == before:
+            break
+
+
+def _read_all_pages(state: RunState, query: OrderQuery, on_page: Callable[[SyncRun], None] | None) -> int:
+    pages = 0
+    for page in state.client.iter_order_pages(query=query):
+        pages += 1
+        _apply_page(state, list(page.items()))
+        _after_page(state, on_page)
+    return pages
+
+
+def _apply_page(state: RunState, items: list[PageItem]) -> None:
+    # One query tells which orders of the page are unchanged since we last applied them.
+    hashes = {item.order_id: payload_sha256(item.raw) for item in items if item.order_id}
+    known = dict(
+        Order.objects.filter(channel_account=state.account, channel_order_id__in=list(hashes)).values_list(
+            "channel_order_id", "channel_payload_sha256"
+        )
+    )
+    for item in items:
+        order_id = item.order_id
+        if order_id:
+            state.seen.add(order_id)
+            if known.get(order_id) == hashes[order_id] and not _wants_acceptance(state, item):
+                state.counts["unchanged"] += 1
+                continue
+        _apply_item(state, item, hashes.get(order_id or ""))
+
+
+def _wants_acceptance(state: RunState, item: PageItem) -> bool:
+    return (
+        state.account.auto_accept_orders and item.order is not None and item.order.status == CdStatus.WAITING_ACCEPTANCE
+    )
+
+
+def _apply_item(state: RunState, item: PageItem, sha256: str | None) -> bool:
+    """Apply one order; a bad one becomes a SyncProblem. True when it was applied."""
+    if item.order is None:
+        _problem(state, item.order_id or "", str(item.error), item.raw)
+        return False
+    try:
+        result = order_upsert_from_cdiscount(account=state.account, cd_order=item.order, raw=item.raw, sha256=sha256)
+    except Exception as exc:
+        logger.exception("event=download_order_failed run=%s order=%s", state.run.pk, item.order.order_id)
+        _problem(state, item.order.order_id, f"Could not apply the order: {type(exc).__name__}: {exc}", item.raw)
+        return False
+    state.counts[result.outcome.value] += 1
+    if _wants_acceptance(state, item):
+        _auto_accept(state, item.order.order_id, result.order_id)
+    return result.outcome != Outcome.SKIPPED
+
+
+def _auto_accept(state: RunState, channel_order_id: str, order_pk: int | None) -> None:
+    """Auto-accept (SPEC S5): accepted during the download, each acceptance recorded."""
+    try:
+        outcome = state.client.accept_order(order_id=channel_order_id)
+    except ChannelAPIError as exc:
+        message = f"Auto-accept of {channel_order_id} failed: {exc}"
+        logger.warning("event=auto_accept_failed run=%s order=%s", state.run.pk, channel_order_id)
+    else:
+        message = f"Auto-accepted on Cdiscount ({outcome.value.replace('_', ' ')})"
+    if order_pk is not None:
+        order_event(order=Order(pk=order_pk), kind=EventKind.ACCEPTANCE, message=message, source="Cdiscount")
+    else:
+        state.log.append(f"{channel_order_id}: {message}")
+
+
+def _problem(state: RunState, channel_order_id: str, message: str, raw: Any) -> None:
+    state.counts["failed"] += 1
+    SyncProblem.objects.create(run=state.run, channel_order_id=channel_order_id, message=message, raw_payload=raw)
+    logger.warning("event=download_order_problem run=%s order=%s message=%s", state.run.pk, channel_order_id, message)
+
+
+def _after_page(state: RunState, on_page: Callable[[SyncRun], None] | None) -> None:
+    if state.lock is not None and not state.lock.renew():
+        raise LockLost()
+    run = state.run
+    run.pages += 1
+    for name, value in state.counts.items():
+        setattr(run, name, value)
+    run.heartbeat_at = timezone.now()
+    run.progress = f"{run.pages} pages, {sum(state.counts.values())} orders"
+    run.save(update_fields=["pages", *state.counts, "heartbeat_at", "progress"])
+    if on_page is not None:
+        on_page(run)
+
+
+def _download_one(state: RunState, channel_order_id: str) -> None:
+    """Download Order by ID, and the Retry of a problem: GET /orders/{id} and apply it."""
+    item = state.client.fetch_order(order_id=channel_order_id)
+    state.seen.add(channel_order_id)
+    _apply_item(state, item, None)
+    _after_page(state, None)
+
+
+def _finish(state: RunState, status: str, error: str, calls_before: int) -> None:
+    run, account = state.run, state.account
+    run.status = status
+    run.error = error[:2000]
+    run.finished_at = timezone.now()
+    run.api_calls = state.client.calls.snapshot()["api"] - calls_before
+    for name, value in state.counts.items():
+        setattr(run, name, value)
+    run.log = "\n".join(state.log)
+    with transaction.atomic():
+        run.save()
+        ordinary = not run.is_backfill and not run.channel_order_id
+        if status in SyncRun.SUCCESS_STATUSES:
+            updates: dict[str, Any] = {"consecutive_failures": 0}
+            if ordinary:
+                updates["download_watermark"] = run.window_to
+            CdiscountAccount.objects.filter(pk=account.pk).update(**updates)
+        else:
+            CdiscountAccount.objects.filter(pk=account.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+    logger.info(
+        "event=download_finished run=%s account=%s status=%s pages=%d created=%d updated=%d unchanged=%d "
+        "skipped=%d failed=%d api_calls=%d error=%s",
+        run.pk,
+        account.pk,
+        status,
+        run.pages,
+        run.created,
+        run.updated,
+        run.unchanged,
+        run.skipped,
+        run.failed,
+        run.api_calls,
+        error[:200] or "-",
+    )

@@ -1,0 +1,370 @@
+"""Apply one downloaded Cdiscount order to our records: the upsert of SPEC S5.
+
+Keyed by (account, Cdiscount orderId), which the database keeps unique: two workers creating the
+same order at once end with one row (the loser's insert fails on the constraint, and it then
+updates the row the winner made). Each order is applied in its own transaction under its row
+lock, so a failure leaves that order as it was and the run goes on with the next.
+
+Who wins (SPEC S5): a local decision beats later channel data that contradicts it. An order we
+cancelled stays Canceled (Problem Order if the channel reports it shipped); a user's hold is never
+released here; a hold set for a customer cancellation request is not set again once a user
+released it for that same request; Shipped beats CancelRequest.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels.cdiscount import schemas
+from channels.models import CdiscountAccount, ChannelPayload
+from orders.choices import Channel, EventKind, HoldSource, OrderStatus, ShippingStatus, UploadStatus
+from orders.events import order_event
+from orders.models import Order, OrderItem, Package, Payment
+from orders.payments import order_refresh_payment_status
+from orders.rules import check_transition, has_live_package
+from orders.services import order_hold, order_release_hold
+
+from .mapping import (
+    CANCEL_REQUEST_HOLD_REASON,
+    PAYMENT_OPERATION_TYPE,
+    Bucket,
+    ItemData,
+    OrderData,
+    map_order,
+    skip_reason,
+)
+
+logger = logging.getLogger(__name__)
+SOURCE = "Cdiscount"
+
+# Order fields taken from the channel as they are, each time they change.
+CHANNEL_FIELDS = (
+    "channel_status",
+    "channel_updated_at",
+    "ship_by",
+    "customer_reference",
+    "customer_name",
+    "billing_address",
+    "delivery_mode",
+    "currency",
+    "subtotal",
+    "shipping_total",
+    "grand_total",
+    "commission_with_vat",
+    "commission_without_vat",
+)
+ITEM_FIELDS = tuple(f for f in ItemData.__dataclass_fields__ if f != "channel_line_id")
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    outcome: Outcome
+    order_id: int | None = None
+    reason: str = ""
+
+
+def payload_sha256(raw: Any) -> str:
+    """A stable hash of a payload: the same JSON in another key order hashes the same."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _locked_order(account: CdiscountAccount, channel_order_id: str) -> Order | None:
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .filter(channel_account=account, channel_order_id=channel_order_id)
+        .first()
+    )
+
+
+def order_upsert_from_cdiscount(
+    *, account: CdiscountAccount, cd_order: schemas.Order, raw: Any, sha256: str | None = None
+) -> UpsertResult:
+    """Create or update our order from one Cdiscount order; returns what happened."""
+    sha256 = sha256 or payload_sha256(raw)
+    with transaction.atomic():
+        order = _locked_order(account, cd_order.order_id)
+        if order is not None and order.channel_payload_sha256 == sha256:
+            return UpsertResult(Outcome.UNCHANGED, order.pk)
+        if reason := skip_reason(order=cd_order, exists=order is not None, allow_unpaid=account.allow_unpaid_orders):
+            return UpsertResult(Outcome.SKIPPED, None, reason)
+        data = map_order(cd_order)
+        created = False
+        if order is None:
+            order, created = _create_or_lock(account, data)
+            if not created and order.channel_payload_sha256 == sha256:
+                return UpsertResult(Outcome.UNCHANGED, order.pk)
+        changed = _apply(order=order, data=data, created=created, account=account)
+        ChannelPayload.objects.get_or_create(order=order, sha256=sha256, defaults={"raw": raw})
+        order.channel_payload_sha256 = sha256
+        order.save(update_fields=["channel_payload_sha256"])
+    if created:
+        return UpsertResult(Outcome.CREATED, order.pk)
+    return UpsertResult(Outcome.UPDATED if changed else Outcome.UNCHANGED, order.pk)
+
+
+def _create_or_lock(account: CdiscountAccount, data: OrderData) -> tuple[Order, bool]:
+    try:
+        with transaction.atomic():
+            order = Order.objects.create(
+                company_id=account.company_id,
+                channel=Channel.CDISCOUNT,
+                channel_account=account,
+                channel_order_id=data.channel_order_id,
+                order_date=data.order_date,
+                status=OrderStatus.IN_PROCESS,
+                shipping_address=data.shipping_address or {},
+                **{field: getattr(data, field) for field in CHANNEL_FIELDS},
+            )
+    except IntegrityError:
+        # Another worker created it a moment ago: the constraint kept it to one row; update that.
+        order = _locked_order(account, data.channel_order_id)
+        if order is None:  # the other transaction rolled back after all: the key is free again
+            raise
+        return order, False
+    OrderItem.objects.bulk_create(
+        [OrderItem(order=order, channel_line_id=i.channel_line_id, **_item_values(i)) for i in data.items]
+    )
+    order_event(
+        order=order,
+        kind=EventKind.CREATED,
+        message=f"Cdiscount: order downloaded ({data.channel_status})",
+        source=SOURCE,
+        data={"channel_status": data.channel_status},
+    )
+    return order, True
+
+
+def _item_values(item: ItemData) -> dict[str, Any]:
+    return {field: getattr(item, field) for field in ITEM_FIELDS}
+
+
+def _apply(*, order: Order, data: OrderData, created: bool, account: CdiscountAccount) -> bool:
+    """Bring the order in line with the channel's data, as far as who-wins allows. True if changed."""
+    changed = False
+    if not created:
+        changed |= _update_fields(order, data)
+        changed |= _update_items(order, data)
+    changed |= _ensure_payment(order, data)
+    if data.bucket == Bucket.SHIPPED:
+        changed |= _apply_shipped(order, data)
+    elif data.bucket == Bucket.CANCELLED:
+        changed |= _apply_cancelled(order, data)
+    else:
+        changed |= _apply_cancel_request(order, data)
+    return changed
+
+
+def _update_fields(order: Order, data: OrderData) -> bool:
+    changed = [f for f in CHANNEL_FIELDS if getattr(order, f) != getattr(data, f)]
+    address_arrived = (
+        data.shipping_address is not None
+        and order.shipping_address_edited_at is None  # never over a user's edit
+        and order.shipping_address != data.shipping_address
+    )
+    if not changed and not address_arrived:
+        return False
+    previous_status = order.channel_status
+    for field in changed:
+        setattr(order, field, getattr(data, field))
+    if address_arrived:
+        order.shipping_address = data.shipping_address
+        changed.append("shipping_address")
+    order.save(update_fields=[*changed, "updated_at"])
+    if "channel_status" in changed:
+        message = f"Cdiscount: status {previous_status or 'unknown'} -> {data.channel_status}"
+    else:
+        labels = ", ".join(Order._meta.get_field(f).verbose_name for f in changed if f != "channel_updated_at")
+        message = f"Cdiscount: order updated ({labels or 'last update time'})"
+    order_event(order=order, kind=EventKind.CHANNEL, message=message, source=SOURCE, data={"fields": changed})
+    return True
+
+
+def _update_items(order: Order, data: OrderData) -> bool:
+    existing = {i.channel_line_id: i for i in order.items.all()}
+    changed_lines = []
+    for item in data.items:
+        current = existing.get(item.channel_line_id)
+        values = _item_values(item)
+        if current is None:
+            OrderItem.objects.create(order=order, channel_line_id=item.channel_line_id, **values)
+            changed_lines.append(item.channel_line_id)
+            continue
+        fields = [f for f, v in values.items() if getattr(current, f) != v]
+        if fields:
+            for f in fields:
+                setattr(current, f, values[f])
+            current.save(update_fields=fields)
+            changed_lines.append(item.channel_line_id)
+    if changed_lines:
+        order_event(
+            order=order,
+            kind=EventKind.CHANNEL,
+            message=f"Cdiscount: lines updated ({', '.join(changed_lines)})",
+            source=SOURCE,
+            data={"lines": changed_lines},
+        )
+    return bool(changed_lines)
+
+
+def _ensure_payment(order: Order, data: OrderData) -> bool:
+    """The Cdiscount payment, added once, as soon as the status implies the money came in (even
+    on an order we cancelled: the money did come in, so the refund shows)."""
+    if data.bucket not in (Bucket.PAID, Bucket.SHIPPED) or data.grand_total <= 0:
+        return False
+    if Payment.objects.filter(
+        order=order, operation_type=PAYMENT_OPERATION_TYPE, reference=data.payment_reference
+    ).exists():
+        return False
+    try:
+        with transaction.atomic():
+            Payment.objects.create(
+                order=order,
+                operation_type=PAYMENT_OPERATION_TYPE,
+                method=data.payment_method,
+                amount=data.grand_total,
+                currency=data.currency,
+                paid_at=data.channel_updated_at,
+                reference=data.payment_reference,
+            )
+    except IntegrityError:
+        return False  # recorded by a concurrent download
+    order_refresh_payment_status(order=order)
+    order_event(
+        order=order,
+        kind=EventKind.PAYMENT,
+        message=f"Cdiscount payment of {data.grand_total} {data.currency} recorded",
+        source=SOURCE,
+        data={"amount": str(data.grand_total), "reference": data.payment_reference},
+    )
+    return True
+
+
+def _set_status(order: Order, new: str, note: str) -> None:
+    check_transition(order, new)
+    order.status = new
+    order.save(update_fields=["status", "updated_at"])
+    order_event(order=order, kind=EventKind.STATUS, message=note, source=SOURCE, data={"status": new})
+
+
+def _apply_shipped(order: Order, data: OrderData) -> bool:
+    changed = False
+    if order.ship_confirmed_at is None or order.shipping_status != ShippingStatus.FULLY_SHIPPED:
+        order.ship_confirmed_at = order.ship_confirmed_at or data.channel_updated_at
+        order.shipping_status = ShippingStatus.FULLY_SHIPPED
+        order.save(update_fields=["ship_confirmed_at", "shipping_status", "updated_at"])
+        order_event(
+            order=order,
+            kind=EventKind.UPLOAD,
+            message=f"Cdiscount reports the order {data.channel_status}: Ship Confirmed",
+            source=SOURCE,
+        )
+        changed = True
+    changed |= _record_parcel(order, data)
+    if order.status == OrderStatus.CANCELED:
+        _set_status(
+            order,
+            OrderStatus.PROBLEM,
+            f"Cdiscount reports the order {data.channel_status}, but we cancelled it: check with the warehouse "
+            "and the customer (a refund or an RMA may be needed).",
+        )
+        return True
+    if order.status == OrderStatus.ON_HOLD:
+        if order.hold_source == HoldSource.CHANNEL:
+            # Shipped beats CancelRequest: the hold no longer applies.
+            order_release_hold(order=order, by=None, note="Cdiscount reports the order shipped.")
+            order.refresh_from_db()
+        elif order.status_before_hold != OrderStatus.COMPLETED:
+            # A user's hold stays; releasing it will land on Completed.
+            order.status_before_hold = OrderStatus.COMPLETED
+            order.save(update_fields=["status_before_hold", "updated_at"])
+            order_event(
+                order=order,
+                kind=EventKind.CHANNEL,
+                message="Cdiscount reports the order shipped while it is On Hold: it stays On Hold until released.",
+                source=SOURCE,
+            )
+            return True
+    if order.status in (OrderStatus.IN_PROCESS, OrderStatus.PROBLEM):
+        _set_status(order, OrderStatus.COMPLETED, f"Completed: Cdiscount reports the order {data.channel_status}")
+        changed = True
+    return changed
+
+
+def _record_parcel(order: Order, data: OrderData) -> bool:
+    """A package for the marketplace's parcel when we have none; a package of ours still waiting to
+    upload is Uploaded now, since the marketplace already has a parcel (never post it again)."""
+    waiting = order.packages.filter(upload_status__in=[UploadStatus.PENDING, UploadStatus.FAILED])
+    if waiting.exists():
+        waiting.update(upload_status=UploadStatus.UPLOADED, uploaded_at=timezone.now(), upload_error="")
+        return True
+    if data.parcel is None or has_live_package(order):
+        return False
+    Package.objects.create(
+        order=order,
+        carrier=data.parcel.carrier_name or "Unknown",
+        tracking_number=data.parcel.parcel_number[:50],
+        tracking_url=data.parcel.tracking_url[:500],
+        ship_date=timezone.localtime(data.channel_updated_at).date(),
+        upload_status=UploadStatus.UPLOADED,
+        uploaded_at=timezone.now(),
+    )
+    order_event(
+        order=order,
+        kind=EventKind.SHIPMENT,
+        message=f"Cdiscount parcel {data.parcel.parcel_number} ({data.parcel.carrier_name}) recorded as a package",
+        source=SOURCE,
+    )
+    return True
+
+
+def _apply_cancelled(order: Order, data: OrderData) -> bool:
+    if order.status in (OrderStatus.CANCELED, OrderStatus.PROBLEM):
+        return False
+    shipped = order.shipping_status != ShippingStatus.UNSHIPPED or order.ship_confirmed_at or has_live_package(order)
+    if shipped:
+        if order.status == OrderStatus.ON_HOLD:
+            return False  # a human holds it already; the channel event above says what happened
+        _set_status(
+            order,
+            OrderStatus.PROBLEM,
+            f"Cdiscount reports the order {data.channel_status}, but we shipped it: contact the customer.",
+        )
+        return True
+    order.status_before_hold = order.hold_reason = order.hold_source = ""
+    order.save(update_fields=["status_before_hold", "hold_reason", "hold_source", "updated_at"])
+    Package.objects.filter(order=order, upload_status=UploadStatus.PENDING).update(upload_status=UploadStatus.WITHDRAWN)
+    _set_status(order, OrderStatus.CANCELED, f"Canceled: Cdiscount reports the order {data.channel_status}")
+    return True
+
+
+def _apply_cancel_request(order: Order, data: OrderData) -> bool:
+    shipped = order.shipping_status != ShippingStatus.UNSHIPPED
+    if data.cancel_request:
+        if shipped or order.status not in (OrderStatus.IN_PROCESS, OrderStatus.PROBLEM):
+            return False  # Shipped beats CancelRequest; an order already held or closed keeps its state
+        if order.released_channel_request == data.cancel_request:
+            return False  # a user released the hold for this very request
+        return order_hold(
+            order=order,
+            reason=CANCEL_REQUEST_HOLD_REASON,
+            source=HoldSource.CHANNEL,
+            channel_request=data.cancel_request,
+        )
+    if order.status == OrderStatus.ON_HOLD and order.hold_source == HoldSource.CHANNEL:
+        # The customer withdrew the request: the hold that stood for it goes with it.
+        return order_release_hold(order=order, by=None, note="Cdiscount: the cancellation request is gone.")
+    return False

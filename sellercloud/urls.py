@@ -40,4 +40,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include(auth_patterns)),
     path("", include(core_patterns)),
+    path("orders/", include("orders.urls")),
 ]

@@ -3,7 +3,19 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: test lint check venv clean
+.PHONY: run prerequisites test lint check venv clean
+
+# The whole product in the foreground on embedded defaults (SQLite, embedded Redis), or on the
+# servers DATABASE_URL / REDIS_URL name: migrate, seed the demo, then web, worker, beat and the
+# Cdiscount sandbox, each line prefixed with its process. Ctrl-C stops them all.
+run: prerequisites venv
+	$(PY) manage.py run_all
+
+# Checked before the (long) install, so a missing system package is named at once.
+prerequisites:
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: install python3.11 (Debian: apt-get install -y python3.11 python3.11-venv)"; exit 1; }
+	@$(PYTHON) -c "import ctypes.util as u, sys; sys.exit(0 if u.find_library('pango-1.0') and u.find_library('pangoft2-1.0') else 1)" \
+	  || { echo "WeasyPrint needs Pango: apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 (macOS: brew install pango)"; exit 1; }
 
 venv: $(VENV)/.installed
 

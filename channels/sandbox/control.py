@@ -70,11 +70,12 @@ class SandboxControl:
         *,
         count: int = 1,
         status: str = "WaitingAcceptance",
-        supply_mode: str | None = None,
+        supply_mode: str | None = "Seller",
         lines: int | None = None,
         malformed: str | None = None,
     ) -> list[str]:
-        """New orders created now; returns their ids."""
+        """New orders created now; returns their ids. supply_mode=None mixes Seller and Fulfillment
+        as generated orders do; the default, Seller, keeps a test's orders shippable."""
         payload = {"count": count, "status": status, "supply_mode": supply_mode, "lines": lines, "malformed": malformed}
         return list(self._call("POST", "/orders", json=payload)["order_ids"])
 

@@ -60,6 +60,10 @@ _CONTROL_ORDER = re.compile(r"^/_sandbox/orders/(?P<id>[^/]+)$")
 class _DropConnection(Exception):
     """Close the socket without answering (a timeout past the client's, or a lost answer)."""
 
+    def __init__(self, *, logged: bool = False) -> None:
+        super().__init__()
+        self.logged = logged
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: several requests per connection, like a real gateway
@@ -117,9 +121,10 @@ class _Handler(BaseHTTPRequestHandler):
                 status, body, headers = self._api(method, path, query, raw_body, entry)
             else:
                 status, body, headers = _problem(404, "Not Found", "Resource not found.", path)
-        except _DropConnection:
+        except _DropConnection as drop:
             self.close_connection = True
-            self.state.log_request(entry)
+            if not drop.logged:
+                self.state.log_request(entry)
             return
         except SandboxError as exc:
             status, body, headers = _problem(exc.status, exc.title, exc.detail, path, exc.errors)
@@ -205,8 +210,10 @@ class _Handler(BaseHTTPRequestHandler):
         fault = state.draw_fault(method=method)
         entry["fault"] = fault
         if fault == "timeout":
+            # Logged now: the client has given up long before this thread wakes up.
+            state.log_request(entry)
             time.sleep(state.faults.timeout_sleep)
-            raise _DropConnection
+            raise _DropConnection(logged=True)
         if fault == "error":
             return _problem(503, "Service Unavailable", "The service is temporarily unavailable.", path)
         if fault == "rate_limit":
@@ -466,7 +473,10 @@ class SandboxServer:
     def start(self) -> SandboxServer:
         """Serve in a background thread; returns at once."""
         self._start_helpers()
-        thread = threading.Thread(target=self._httpd.serve_forever, name="sandbox-http", daemon=True)
+        # A short poll interval so that stop() returns quickly (tests start and stop many sandboxes).
+        thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-http", daemon=True
+        )
         thread.start()
         self._threads.append(thread)
         return self

@@ -57,7 +57,7 @@ class Output:
         self.colours: dict[str, str] = {}
 
     def line(self, name: str, text: str) -> None:
-        prefix = f"{name:<{self.width}}|"
+        prefix = f"{name:<{self.width}} |"
         if self.colour:
             code = self.colours.setdefault(name, COLOURS[len(self.colours) % len(COLOURS)])
             prefix = f"\033[{code}m{prefix}\033[0m"

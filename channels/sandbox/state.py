@@ -509,6 +509,8 @@ class SandboxState:
                 line["parcels"] = [dict(parcel)]
 
     def _set_status(self, order: dict[str, Any], status: str) -> None:
+        if order["status"] != status:
+            order["_steps"] = 0  # steps are counted per status (how long it has waited in it)
         order["status"] = status
         for line in order["lines"]:
             if line["status"] in LINE_CLOSED and status not in LINE_CLOSED:

@@ -8,13 +8,12 @@ Logs in with the demo login (DEMO_ADMIN_PASSWORD or the seed's default) in the s
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from sellercloud.services import DEMO_ADMIN_DEFAULT_PASSWORD  # noqa: E402
+# sellercloud.services.DEMO_ADMIN_DEFAULT_PASSWORD (not imported: that would need Django set up).
+DEMO_ADMIN_DEFAULT_PASSWORD = "lumiere-demo-2026"
 
 PAGES = {
     "screenshot-company-settings.png": "/companies/{company}/",

@@ -223,8 +223,11 @@ class Command(BaseCommand):
                 assert child.proc is not None
                 status = child.proc.poll()
                 if status is not None:
-                    self.say(f"{child.name} exited with code {status}: stopping the others.")
-                    code = status or 1
+                    how = (
+                        f"was killed by {signal.Signals(-status).name}" if status < 0 else f"exited with code {status}"
+                    )
+                    self.say(f"{child.name} {how}: stopping the others.")
+                    code = status if status > 0 else 1
                     self.stopping.set()
                     break
         self.stop_all()

@@ -89,6 +89,7 @@ NAVIGATION: tuple[NavSection, ...] = (
             NavEntry("Users", lambda company: reverse("user_list"), "/users/", visible=_client_admin),
         ),
     ),
+    NavSection("Sync", (NavEntry("Sync Log", lambda company: reverse("sync_log"), "/sync-log/"),)),
 )
 
 
@@ -135,7 +136,7 @@ class ToolboxEntry:
 
 
 TOOLBOX: tuple[ToolboxEntry, ...] = (
-    ToolboxEntry("General Settings", group="Cdiscount"),
+    ToolboxEntry("General Settings", group="Cdiscount", url_name="cdiscount_settings"),
     ToolboxEntry("Invoice Settings"),
 )
 

@@ -41,4 +41,5 @@ urlpatterns = [
     path("", include(auth_patterns)),
     path("", include(core_patterns)),
     path("orders/", include("orders.urls")),
+    path("", include("channels.urls")),
 ]

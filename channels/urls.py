@@ -1,0 +1,21 @@
+"""URLs of the Cdiscount settings pages and the Sync Log (included at the root by sellercloud.urls)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("companies/<int:company_id>/cdiscount/", views.cdiscount_settings, name="cdiscount_settings"),
+    path("companies/<int:company_id>/cdiscount/edit/", views.cdiscount_settings_edit, name="cdiscount_settings_edit"),
+    path("companies/<int:company_id>/cdiscount/get-token/", views.cdiscount_get_token, name="cdiscount_get_token"),
+    path("companies/<int:company_id>/cdiscount/download/", views.cdiscount_download, name="cdiscount_download"),
+    path(
+        "companies/<int:company_id>/cdiscount/download-order/",
+        views.cdiscount_download_order,
+        name="cdiscount_download_order",
+    ),
+    path("sync-log/", views.sync_log, name="sync_log"),
+    path("sync-log/<int:run_id>/", views.sync_run, name="sync_run"),
+    path("sync-log/<int:run_id>/progress/", views.sync_run_progress, name="sync_run_progress"),
+    path("sync-log/problems/<int:problem_id>/retry/", views.sync_problem_retry, name="sync_problem_retry"),
+]

@@ -1,0 +1,306 @@
+"""Cdiscount General Settings with its Actions, the run progress page and the Sync Log (issue #6).
+
+Small function views: GET renders, every state change is a POST that validates a form, calls one
+service, adds a message and redirects. Company scoping and the Manage channel permission go
+through sellercloud.permissions only: outside the user's companies everything is 404; inside,
+a user without Manage channel reads and gets 403 on every change.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from sellercloud.models import Company
+from sellercloud.permissions import Permission, company_for_user_or_404, user_can, user_companies
+from sellercloud.shell import MenuItem, toolbox_for
+
+from . import account_services, services
+from .forms import (
+    CarrierMappingFormSet,
+    CdiscountSettingsForm,
+    DownloadOrderByIdForm,
+    DownloadOrdersForm,
+    SyncLogFilterForm,
+    carrier_initial,
+)
+from .models import CdiscountAccount, SyncProblem, SyncRun
+
+NO_PERMISSION = "Needs the Manage channel permission for this company."
+UPLOAD_PENDING = "Arrives with the fulfillment upload."
+RUNS_PER_PAGE = 50
+CHANGES_SHOWN = 50
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _company_account(request: HttpRequest, company_id: int) -> tuple[Company, CdiscountAccount]:
+    """The user's company (else 404) and its account; an unsaved one when none exists yet."""
+    company = company_for_user_or_404(request.user, company_id)  # type: ignore[arg-type]
+    account = CdiscountAccount.objects.filter(company=company).first() or CdiscountAccount(company=company)
+    return company, account
+
+
+def _can_manage(request: HttpRequest, company: Company) -> bool:
+    return user_can(request.user, Permission.MANAGE_CHANNEL, company)  # type: ignore[arg-type]
+
+
+def _managed_account(request: HttpRequest, company_id: int, *, saved: bool = False) -> tuple[Company, CdiscountAccount]:
+    """Like _company_account, for changes: 403 without Manage channel; 404 when `saved` and no account."""
+    company, account = _company_account(request, company_id)
+    if not _can_manage(request, company):
+        raise PermissionDenied(NO_PERMISSION)
+    if saved and account.pk is None:
+        raise Http404("This company has no Cdiscount account yet: save its General Settings first.")
+    return company, account
+
+
+def _local(value: datetime | None, company: Company) -> str:
+    if value is None:
+        return "—"
+    return timezone.localtime(value, ZoneInfo(company.time_zone)).strftime("%d/%m/%Y %H:%M")
+
+
+def _actions(request: HttpRequest, company: Company, account: CdiscountAccount) -> list[MenuItem]:
+    """The Actions menu of General Settings; what cannot be done is shown disabled with why."""
+    reason = "" if _can_manage(request, company) else NO_PERMISSION
+    if not reason and account.pk is None:
+        reason = "Save the settings first."
+    ids = [company.pk]
+    log_url = reverse("sync_log") + (f"?company={company.pk}" if account.pk else "")
+    return [
+        MenuItem("Get Token", reverse("cdiscount_get_token", args=ids), method="post", disabled_reason=reason),
+        MenuItem("Download Orders", reverse("cdiscount_download", args=ids), disabled_reason=reason),
+        MenuItem("Download Order by ID", reverse("cdiscount_download_order", args=ids), disabled_reason=reason),
+        MenuItem("Upload Fulfillment Now", disabled_reason=UPLOAD_PENDING),
+        MenuItem("View Sync Log", log_url),
+    ]
+
+
+def _page(
+    request: HttpRequest, template: str, company: Company, account: CdiscountAccount, **extra: Any
+) -> HttpResponse:
+    """Render a General Settings page with the shell's Toolbox and Actions."""
+    context = {
+        "company": company,
+        "account": account,
+        "toolbox": toolbox_for(request, company),
+        "actions": _actions(request, company, account),
+        "can_manage": _can_manage(request, company),
+        "tz": company.time_zone,
+        **extra,
+    }
+    return render(request, template, context)
+
+
+def _errors_into(form: Form, error: ValidationError) -> None:
+    """A service's ValidationError shown on the form (field errors where the field exists)."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+def _saved_message(update: account_services.SettingsUpdate, account: CdiscountAccount) -> str:
+    if not update.changed:
+        return "Nothing changed: the settings are as they were."
+    message = "Cdiscount settings saved."
+    if update.backfill and update.backfill.run:
+        message += (
+            f" Allow UnPaid Order is on: a download of the last {account.lookback_days} days started "
+            f"(run {update.backfill.run.pk} in the Sync Log)."
+        )
+    elif update.backfill and update.backfill.running:
+        message += (
+            f" Allow UnPaid Order is on, but a download is already running (run {update.backfill.running.pk}): "
+            "use Actions > Download Orders with dates once it ends to fetch the look-back window."
+        )
+    return message
+
+
+def _runs_for(request: HttpRequest) -> Any:
+    """The runs this user may see: only their companies' accounts (SPEC S3)."""
+    companies = user_companies(request.user)  # type: ignore[arg-type]
+    return SyncRun.objects.filter(account__company__in=companies).select_related("account__company", "user")
+
+
+def _run_context(request: HttpRequest, run: SyncRun) -> dict[str, Any]:
+    company = run.account.company
+    problems = list(run.problems.all())
+    for problem in problems:
+        # Pretty-printed here once; the template shows it as text (autoescaped).
+        problem.pretty_payload = json.dumps(problem.raw_payload, indent=2, ensure_ascii=False, sort_keys=True)
+    return {"run": run, "company": company, "tz": company.time_zone, "problems": problems,
+            "can_manage": _can_manage(request, company)}  # fmt: skip
+
+
+# --- General Settings -------------------------------------------------------------------------
+
+
+@login_required
+def cdiscount_settings(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Company Settings > Toolbox > Cdiscount > General Settings (view mode, with the health card)."""
+    company, account = _company_account(request, company_id)
+    saved = account.pk is not None
+    return _page(
+        request,
+        "channels/cdiscount_settings.html",
+        company,
+        account,
+        title=f"Cdiscount General Settings — {company.name}",
+        health=account_services.account_health(account=account) if saved else None,
+        carrier_mappings=account.carrier_mappings.all() if saved else [],
+        changes=account.settings_changes.select_related("user")[:CHANGES_SHOWN] if saved else [],
+    )
+
+
+@login_required
+def cdiscount_settings_edit(request: HttpRequest, company_id: int) -> HttpResponse:
+    """General Settings > Edit, then Save / Cancel. Nothing is saved unless all of it is valid."""
+    company, account = _managed_account(request, company_id)
+    carriers = account_services.account_carriers(account=account)
+    data = request.POST if request.method == "POST" else None
+    form = CdiscountSettingsForm(data, initial=CdiscountSettingsForm.initial_for(account))
+    formset = CarrierMappingFormSet(data, initial=carrier_initial(account), prefix="carriers",
+                                    form_kwargs={"carrier_labels": carriers.labels})  # fmt: skip
+    if data is not None and form.is_valid() and formset.is_valid():
+        try:
+            update = account_services.account_update_settings(
+                account=account, by=request.user, changes=form.changes(),  # type: ignore[arg-type]
+                clear_client_secret=form.cleaned_data["clear_client_secret"], carrier_mappings=formset.rows(),
+            )  # fmt: skip
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, _saved_message(update, account))
+            return redirect("cdiscount_settings", company_id=company.pk)
+    title = f"Edit Cdiscount General Settings — {company.name}"
+    return _page(request, "channels/cdiscount_settings_edit.html", company, account, title=title, form=form,
+                 formset=formset, carriers=carriers)  # fmt: skip
+
+
+@login_required
+@require_POST
+def cdiscount_get_token(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Actions > Get Token: a new access token now; success with its expiry, or the marketplace's words."""
+    company, account = _managed_account(request, company_id, saved=True)
+    result = account_services.account_get_token(account=account, by=request.user)  # type: ignore[arg-type]
+    if result.ok:
+        messages.success(
+            request, f"Token received: it expires on {_local(result.expires_at, company)} ({company.time_zone})."
+        )
+    else:
+        messages.error(request, f"Get Token failed: {result.message}")
+    return redirect("cdiscount_settings", company_id=company.pk)
+
+
+def _start_download(request: HttpRequest, account: CdiscountAccount, **kwargs: Any) -> HttpResponse:
+    """Queue the run (or find the one already going) and go to its progress page."""
+    outcome = services.download_request(account=account, user=request.user, **kwargs)  # type: ignore[arg-type]
+    if outcome.running is not None:
+        messages.warning(
+            request, f"A download of this account is already running (run {outcome.running.pk}): here is its progress."
+        )
+        return redirect("sync_run", run_id=outcome.running.pk)
+    messages.success(request, f"Download started (run {outcome.run.pk}): its progress shows below.")  # type: ignore[union-attr]
+    return redirect("sync_run", run_id=outcome.run.pk)  # type: ignore[union-attr]
+
+
+@login_required
+def cdiscount_download(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Actions > Download Orders: optional From / To dates, then a background run with progress."""
+    company, account = _managed_account(request, company_id, saved=True)
+    form = DownloadOrdersForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        date_from, date_to = form.window(company.time_zone)
+        return _start_download(request, account, date_from=date_from, date_to=date_to)
+    active = services.download_active_run(account=account)
+    return _page(request, "channels/cdiscount_download.html", company, account, form=form, active=active,
+                 title=f"Download Orders — {company.name}", by_id=False)  # fmt: skip
+
+
+@login_required
+def cdiscount_download_order(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Actions > Download Order by ID: one order, fetched again and applied in the background."""
+    company, account = _managed_account(request, company_id, saved=True)
+    form = DownloadOrderByIdForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        return _start_download(request, account, channel_order_id=form.cleaned_data["channel_order_id"])
+    active = services.download_active_run(account=account)
+    return _page(request, "channels/cdiscount_download.html", company, account, form=form, active=active,
+                 title=f"Download Order by ID — {company.name}", by_id=True)  # fmt: skip
+
+
+# --- Sync Log ---------------------------------------------------------------------------------
+
+
+@login_required
+def sync_log(request: HttpRequest) -> HttpResponse:
+    """Every run of the user's accounts, newest first, filtered by account, kind and status."""
+    form = SyncLogFilterForm(request.GET or None, companies=user_companies(request.user).order_by("name"))  # type: ignore[arg-type]
+    runs = form.filter_qs(_runs_for(request)) if request.GET else _runs_for(request)
+    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(request, "channels/sync_log.html",
+                  {"title": "Sync Log", "form": form, "page": page, "querystring": params.urlencode()})  # fmt: skip
+
+
+@login_required
+def sync_run(request: HttpRequest, run_id: int) -> HttpResponse:
+    """One run: window, counts, duration, error, log and its problems; live while it runs."""
+    run = get_object_or_404(_runs_for(request), pk=run_id)
+    context = _run_context(request, run)
+    context["title"] = f"Sync Run {run.pk} — {run.get_kind_display()} — {run.account.company.name}"
+    context["actions"] = [MenuItem("Back to Sync Log", reverse("sync_log") + f"?company={run.account.company_id}")]
+    return render(request, "channels/sync_run.html", context)
+
+
+@login_required
+def sync_run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The run's body alone, polled every 2 s while the run is active (it stops once finished)."""
+    run = get_object_or_404(_runs_for(request), pk=run_id)
+    return render(request, "channels/_sync_run_body.html", _run_context(request, run))
+
+
+@login_required
+@require_POST
+def sync_problem_retry(request: HttpRequest, problem_id: int) -> HttpResponse:
+    """Retry one failed order: download it again now; resolved once it imports."""
+    companies = user_companies(request.user)  # type: ignore[arg-type]
+    problem = get_object_or_404(SyncProblem.objects.select_related("run__account__company"),
+                                pk=problem_id, run__account__company__in=companies)  # fmt: skip
+    if not _can_manage(request, problem.run.account.company):
+        raise PermissionDenied(NO_PERMISSION)
+    if problem.resolved_at is not None:
+        messages.info(request, f"Order {problem.channel_order_id} was already imported: nothing to retry.")
+    else:
+        _report_retry(request, problem, services.sync_problem_retry(problem=problem, user=request.user))  # type: ignore[arg-type]
+    return redirect("sync_run", run_id=problem.run_id)
+
+
+def _report_retry(request: HttpRequest, problem: SyncProblem, run: SyncRun | None) -> None:
+    order = problem.channel_order_id
+    if run is None:
+        messages.warning(request, f"A download of this account is running: retry order {order} when it ends.")
+    elif run.status == SyncRun.Status.COMPLETED:
+        messages.success(request, f"Order {order} imported: the problem is resolved (run {run.pk}).")
+    else:
+        latest = run.problems.order_by("-id").first()
+        reason = run.error or (latest.message if latest else run.get_status_display())
+        messages.error(request, f"Retry of order {order} failed (run {run.pk}): {reason}")

@@ -206,7 +206,13 @@ class CdiscountClient:
 
     def list_orders(self, *, query: OrderQuery, page_size: int = MAX_PAGE_SIZE) -> list[Order]:
         """All orders matching `query`, parsed; raises OrderParseError on the first malformed one."""
-        return [parse_order(item.raw) for item in self.iter_orders(query=query, page_size=page_size)]
+        orders = []
+        for item in self.iter_orders(query=query, page_size=page_size):
+            if item.error is not None:
+                raise item.error
+            assert item.order is not None
+            orders.append(item.order)
+        return orders
 
     def count_orders(self, *, query: OrderQuery) -> int:
         """GET /orders/count with the same filters: a bare integer."""

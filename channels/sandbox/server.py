@@ -68,7 +68,10 @@ class _DropConnection(Exception):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: several requests per connection, like a real gateway
     server_version = "OctopiaSandbox/1.0"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version
+
     timeout = 120  # idle keep-alive connections are closed after this
     # Headers and body leave in one write, without Nagle: otherwise every keep-alive answer
     # waits for the client's delayed ACK (about 40 ms), which would dominate the benchmarks.
@@ -272,7 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
             page_size = _int_param(
                 query, "pageSize", default=MAX_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE, path=path
             )
-            matches, _ = state.query(query)
+            matches = state.query(query)
             start = (page_index - 1) * page_size
             page = matches[start : start + page_size]
             body = {"itemsPerPage": len(page), "items": [state.render(o) for o in page]}
@@ -284,7 +287,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["Link"] = f'<{self._base()}{path}?{urlencode(next_query)}>; rel="next"'
             return 200, body, headers
         if path == f"{API_PREFIX}/orders/count":
-            matches, _ = state.query(query)
+            matches = state.query(query)
             return 200, len(matches), {}
         if path == f"{API_PREFIX}/carriers":
             return 200, CARRIERS, {}

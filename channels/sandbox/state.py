@@ -26,7 +26,7 @@ from typing import Any
 
 from channels.cdiscount.schemas import parse_datetime
 
-from .generator import OrderGenerator, _stamp
+from .generator import CATALOGUE, OrderGenerator, _stamp
 
 ORDER_STATUSES = (
     "Processing",
@@ -254,8 +254,10 @@ class SandboxState:
             raise SandboxError(400, "Validation Failed", f"Unknown status {status!r}", {"status": ["unknown"]})
         if malformed is not None and malformed not in MALFORMED_KINDS:
             raise SandboxError(400, "Validation Failed", "Unknown malformation", {"malformed": list(MALFORMED_KINDS)})
-        if lines is not None and not 1 <= lines <= len(self.generator_catalogue()):
-            raise SandboxError(400, "Validation Failed", "Bad line count", {"lines": ["between 1 and 20"]})
+        if lines is not None and not 1 <= lines <= len(CATALOGUE):
+            raise SandboxError(
+                400, "Validation Failed", "Bad line count", {"lines": [f"between 1 and {len(CATALOGUE)}"]}
+            )
         ids = []
         with self.lock:
             for _ in range(max(0, count)):
@@ -276,12 +278,6 @@ class SandboxState:
                 ids.append(order["orderId"])
             self.dirty = True
         return ids
-
-    @staticmethod
-    def generator_catalogue() -> list[Any]:
-        from .generator import CATALOGUE
-
-        return CATALOGUE
 
     # --- time ----------------------------------------------------------------------------------
 
@@ -331,8 +327,8 @@ class SandboxState:
 
     # --- queries -------------------------------------------------------------------------------
 
-    def query(self, params: dict[str, list[str]]) -> tuple[list[dict[str, Any]], int | None]:
-        """Filter for GET /orders and /orders/count. Returns (matching orders, page size or None)."""
+    def query(self, params: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """The orders matching the filters of GET /orders and /orders/count, in list order."""
         errors: dict[str, list[str]] = {}
 
         def one(name: str) -> str | None:
@@ -382,7 +378,7 @@ class SandboxState:
         sort = (one("sort") or "").lstrip("+-").split(":")[-1]
         if sort in {"updatedAt", "shippedAtMax"}:
             result.sort(key=lambda o: (o[sort], o["orderId"]))
-        return result, None
+        return result
 
     # --- approval and shipments (the real API's rules) -----------------------------------------
 

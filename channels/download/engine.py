@@ -140,28 +140,40 @@ def _query(state: RunState) -> OrderQuery:
 
 def _download_window(state: RunState, *, on_page: Callable[[SyncRun], None] | None) -> None:
     query = _query(state)
-    pages = _read_all_pages(state, query, on_page)
-    repages = 0
-    while pages > 1 and repages < MAX_REPAGES:
-        # Orders that changed while we paged may have shifted others across page boundaries.
-        expected = state.client.count_orders(query=query)
-        if expected <= len(state.seen):
-            break
-        repages += 1
+    counts = _read_all_pages(state, query, on_page)
+    for _ in range(MAX_REPAGES):
+        # A window's orders can only leave it while we page (the window ends at the run's start),
+        # and one leaving shifts the later ones up a page: we may have missed some. The count
+        # moving during the pass, or disagreeing with what we saw, says so; then read it again.
+        if counts is None or (counts[0] == counts[1] == len(state.seen)):
+            return
         before = len(state.seen)
-        pages = _read_all_pages(state, query, on_page)
-        state.log.append(f"Read the window again: the count said {expected}, we had seen {before}.")
+        state.log.append(f"Orders moved while paging (count {counts[0]} -> {counts[1]}, seen {before}): read again.")
+        counts = _read_all_pages(state, query, on_page)
         if len(state.seen) == before:
-            break
+            return
 
 
-def _read_all_pages(state: RunState, query: OrderQuery, on_page: Callable[[SyncRun], None] | None) -> int:
-    pages = 0
-    for page in state.client.iter_order_pages(query=query):
-        pages += 1
+def _read_all_pages(
+    state: RunState, query: OrderQuery, on_page: Callable[[SyncRun], None] | None
+) -> tuple[int, int] | None:
+    """One pass over the window's pages. For a window of more than one page, returns the order
+    count taken after the first page and after the last; None for a single page (an idle poll
+    costs one call)."""
+    count_after_first = None
+    page_index = 1
+    while True:
+        page = state.client.get_orders_page(query=query, page_index=page_index)
         _apply_page(state, list(page.items()))
         _after_page(state, on_page)
-    return pages
+        if page.is_last:
+            break
+        if page_index == 1:
+            count_after_first = state.client.count_orders(query=query)
+        page_index += 1
+    if count_after_first is None:
+        return None
+    return count_after_first, state.client.count_orders(query=query)
 
 
 def _apply_page(state: RunState, items: list[PageItem]) -> None:

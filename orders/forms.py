@@ -1,0 +1,108 @@
+"""Forms of the Order Details actions (SPEC S8).
+
+They parse what a user typed (a number, a date, a choice) and nothing more: the business rules
+(more than 0, not above what is refundable, not in the future, tracking format, ...) are checked
+by the services in orders.services, whose OrderRuleError messages the views show. So a rule is
+never restated here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from .choices import RefundMethod
+from .models import Order, Payment
+from .payments import refundable_amount
+from .services import ADDRESS_FIELDS, company_today
+
+
+class ReasonForm(forms.Form):
+    """Set Cancelled Internally, Set On Hold: one reason."""
+
+    reason = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 60}))
+
+
+class NoteForm(forms.Form):
+    """Add Note, Resolve Problem: one text."""
+
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class PaymentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Payment) -> str:  # type: ignore[override]
+        refundable = refundable_amount(payment=obj)
+        return f"{obj.operation_type} ({obj.amount} {obj.currency} paid, {refundable} refundable)"
+
+
+class RefundForm(forms.Form):
+    """Issue Refund. The one-time `form_token` is generated when the form is first rendered, so
+    the same form posted twice makes one refund (the service returns the first one)."""
+
+    payment = PaymentChoiceField(queryset=Payment.objects.none(), label="Operation Type", empty_label=None)
+    amount = forms.DecimalField(label="Amount To Refund", max_digits=12, widget=forms.TextInput(attrs={"size": 12}))
+    refund_date = forms.DateField(label="Refund Date", widget=forms.DateInput(attrs={"type": "date"}))
+    notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    refund_method = forms.ChoiceField(label="Refund Method", choices=[("", "—")] + RefundMethod.choices, required=False)
+    reference_number = forms.CharField(label="Reference Number", max_length=100, required=False)
+    form_token = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        payments = list(order.payments.prefetch_related("refunds"))
+        self.fields["payment"].queryset = order.payments.all()
+        # Default: the first payment with money left to refund, and all of what is left on it.
+        refundable = {p.pk: refundable_amount(payment=p) for p in payments}
+        first = next((p for p in payments if refundable[p.pk] > 0), payments[0] if payments else None)
+        self.refundable = refundable
+        self.initial.setdefault("payment", first.pk if first else None)
+        self.initial.setdefault("amount", refundable[first.pk] if first else Decimal("0.00"))
+        self.initial.setdefault("refund_date", company_today(order))
+        self.initial.setdefault("form_token", uuid.uuid4())
+
+
+class ShipForm(forms.Form):
+    """Ship Order: one package. The tracking URL is filled from the account's carrier mapping
+    when left empty (and live in the page by static/js/order-detail.js)."""
+
+    carrier = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"list": "carrier-options"}))
+    service = forms.CharField(max_length=100, required=False)
+    # Plain text fields: the tracking rules (length, characters, http/https) are the service's.
+    tracking_number = forms.CharField(label="Tracking number", max_length=200)
+    tracking_url = forms.CharField(label="Tracking URL", max_length=500, required=False)
+    ship_date = forms.DateField(label="Ship date", widget=forms.DateInput(attrs={"type": "date"}))
+    shipping_cost = forms.DecimalField(label="Shipping cost", max_digits=12, initial=Decimal("0.00"))
+
+    def __init__(self, *args: Any, order: Order, templates: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.templates = templates  # our carrier name -> tracking URL template
+        self.initial.setdefault("ship_date", company_today(order))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        template = self.templates.get(data.get("carrier", "").strip())
+        if template and not data.get("tracking_url") and data.get("tracking_number"):
+            data["tracking_url"] = template.replace("{tracking_number}", data["tracking_number"].strip())
+        return data
+
+
+class AddressForm(forms.Form):
+    """Edit Shipping Address: the fields of orders.services.ADDRESS_FIELDS."""
+
+    civility = forms.CharField(max_length=20, required=False)
+    first_name = forms.CharField(max_length=100, required=False)
+    last_name = forms.CharField(max_length=100, required=False)
+    company = forms.CharField(max_length=100, required=False)
+    line1 = forms.CharField(label="Address", max_length=200)
+    line2 = forms.CharField(label="Address (line 2)", max_length=200, required=False)
+    line3 = forms.CharField(label="Address (line 3)", max_length=200, required=False)
+    postal_code = forms.CharField(max_length=20)
+    city = forms.CharField(max_length=100)
+    region = forms.CharField(max_length=100, required=False)
+    country_code = forms.CharField(label="Country", max_length=2)
+
+    def address(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name, "") for name in ADDRESS_FIELDS}

@@ -1,0 +1,250 @@
+"""Read side of Order Details (SPEC S7): the scoped order lookup, the page's data in a fixed
+number of queries, the Actions menu, and the key-path diff of channel payloads.
+
+Nothing here changes data and nothing here decides a rule: what an order allows comes from
+orders.rules.why_not, what a user may do from sellercloud.permissions.user_can.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import Http404
+from django.urls import reverse
+
+from channels.models import ChannelPayload
+from sellercloud.models import User
+from sellercloud.permissions import Permission, user_can, user_companies
+from sellercloud.shell import MenuItem
+
+from .models import Order, OrderEvent, Package, Payment, Refund
+from .payments import refundable_amount
+from .profit import ProfitAndLoss, order_profit_and_loss
+from .rules import Action, why_not
+
+# Which permission of SPEC S3 each action needs, and the URL name of its endpoint.
+ACTION_PERMISSIONS: dict[Action, Permission] = {
+    Action.CANCEL: Permission.CANCEL_ORDERS,
+    Action.REFUND: Permission.ISSUE_REFUNDS,
+    Action.SHIP: Permission.PROCESS_ORDERS,
+    Action.ACCEPT: Permission.PROCESS_ORDERS,
+    Action.REFUSE: Permission.PROCESS_ORDERS,
+    Action.HOLD: Permission.PROCESS_ORDERS,
+    Action.RELEASE_HOLD: Permission.PROCESS_ORDERS,
+    Action.RESOLVE_PROBLEM: Permission.PROCESS_ORDERS,
+    Action.ADD_NOTE: Permission.PROCESS_ORDERS,
+    Action.EDIT_ADDRESS: Permission.PROCESS_ORDERS,
+}
+
+ACTION_URL_NAMES: dict[Action, str] = {
+    Action.CANCEL: "orders:cancel",
+    Action.REFUND: "orders:refund",
+    Action.SHIP: "orders:ship",
+    Action.ACCEPT: "orders:accept",
+    Action.REFUSE: "orders:refuse",
+    Action.HOLD: "orders:hold",
+    Action.RELEASE_HOLD: "orders:release_hold",
+    Action.RESOLVE_PROBLEM: "orders:resolve_problem",
+    Action.ADD_NOTE: "orders:add_note",
+    Action.EDIT_ADDRESS: "orders:edit_address",
+}
+
+# Actions that need no input: the menu posts them directly (after a confirmation).
+DIRECT_POST_CONFIRM: dict[Action, str] = {
+    Action.ACCEPT: "Accept this order on Cdiscount?",
+    Action.REFUSE: "Refuse this order on Cdiscount? The order will be Canceled.",
+    Action.RELEASE_HOLD: "Release the hold? The order goes back to its status before the hold.",
+}
+
+# Menu order of SPEC S7.
+MENU_ORDER: tuple[Action, ...] = (
+    Action.CANCEL,
+    Action.REFUND,
+    Action.SHIP,
+    Action.ACCEPT,
+    Action.REFUSE,
+    Action.HOLD,
+    Action.RELEASE_HOLD,
+    Action.RESOLVE_PROBLEM,
+    Action.ADD_NOTE,
+    Action.EDIT_ADDRESS,
+)
+
+
+# --- Lookup -----------------------------------------------------------------------------------
+
+
+def order_for_user_or_404(user: User, order_id: int, *, queryset: Any = None) -> Order:
+    """The order when it belongs to one of the user's companies and they may view orders there;
+    otherwise 404, never 403 (SPEC S3: what is not yours does not exist)."""
+    queryset = queryset if queryset is not None else Order.objects.select_related("company", "channel_account")
+    order = queryset.filter(pk=order_id, company__in=user_companies(user)).first()
+    if order is None or not user_can(user, Permission.VIEW_ORDERS, order.company):
+        raise Http404("No such order.")
+    return order
+
+
+def details_queryset() -> Any:
+    """Order with everything Order Details shows, one query per relation whatever the row counts."""
+    return Order.objects.select_related("company", "channel_account").prefetch_related(
+        "items",
+        "payments",
+        Prefetch("refunds", queryset=Refund.objects.select_related("user")),
+        Prefetch("packages", queryset=Package.objects.select_related("created_by")),
+        Prefetch("events", queryset=OrderEvent.objects.select_related("user")),
+        Prefetch("payloads", queryset=ChannelPayload.objects.order_by("-received_at", "-id")),
+    )
+
+
+# --- Channel Data diff ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two payload versions, at a key path such as lines[0].status."""
+
+    path: str
+    kind: str  # "added", "removed" or "changed"
+    old: str = ""
+    new: str = ""
+
+
+def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict) and value:
+        for key in value:
+            yield from _flatten(value[key], f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            yield from _flatten(item, f"{prefix}[{index}]")
+    else:
+        yield prefix or "(root)", value
+
+
+def _show(value: Any, limit: int = 120) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def payload_diff(old: Any, new: Any) -> list[Change]:
+    """What changed from `old` to `new`, leaf by leaf (small and readable rather than minimal)."""
+    before, after = dict(_flatten(old)), dict(_flatten(new))
+    changes = []
+    for path, value in after.items():
+        if path not in before:
+            changes.append(Change(path, "added", new=_show(value)))
+        elif before[path] != value:
+            changes.append(Change(path, "changed", old=_show(before[path]), new=_show(value)))
+    changes.extend(Change(path, "removed", old=_show(before[path])) for path in before if path not in after)
+    return changes
+
+
+@dataclass(frozen=True)
+class PayloadVersion:
+    payload: ChannelPayload
+    number: int
+    changes: list[Change]
+    is_first: bool
+
+    @property
+    def pretty(self) -> str:
+        return json.dumps(self.payload.raw, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def payload_versions(payloads: list[ChannelPayload]) -> list[PayloadVersion]:
+    """Newest first, each with what changed against the version before it."""
+    versions = []
+    for index, payload in enumerate(payloads):
+        previous = payloads[index + 1] if index + 1 < len(payloads) else None
+        changes = payload_diff(previous.raw, payload.raw) if previous is not None else []
+        versions.append(PayloadVersion(payload, len(payloads) - index, changes, previous is None))
+    return versions
+
+
+def _share_refunds(order: Order) -> None:
+    """Hand each payment its refunds from the order's prefetched ones.
+
+    refundable_amount reads payment.refunds.all() and the Profit & Loss reads order.refunds.all():
+    both are the same rows, so they are read once and placed in each payment's prefetch cache (the
+    cache prefetch_related itself fills), instead of a second query for the same refunds.
+    """
+    refunds = list(order.refunds.all())
+    for payment in order.payments.all():
+        mine = [r for r in refunds if r.payment_id == payment.pk]
+        for refund in mine:
+            refund.payment = payment  # the panel shows its operation type: no query per refund
+        payment._prefetched_objects_cache = {**getattr(payment, "_prefetched_objects_cache", {}), "refunds": mine}
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    payment: Payment
+    refundable: Decimal
+
+
+@dataclass
+class OrderDetails:
+    """Everything Order Details renders for one user."""
+
+    order: Order
+    items: list[Any]
+    payments: list[PaymentRow]
+    refunds: list[Refund]
+    packages: list[Package]
+    events: list[OrderEvent]
+    payloads: list[PayloadVersion]
+    profit: ProfitAndLoss
+    actions: list[MenuItem]
+    allowed: dict[str, bool] = field(default_factory=dict)  # action value -> offered and permitted
+
+
+def order_actions_menu(order: Order, user: User) -> tuple[list[MenuItem], dict[str, bool]]:
+    """The Actions menu: an action the user may not do is absent; Issue Refund is absent until a
+    payment exists (Sellercloud); any other action the order refuses is disabled with the reason
+    from orders.rules. Also returns which actions are usable, for links elsewhere on the page."""
+    items, allowed = [], {}
+    for action in MENU_ORDER:
+        if not user_can(user, ACTION_PERMISSIONS[action], order.company):
+            continue
+        if action in (Action.ACCEPT, Action.REFUSE) and not order.is_cdiscount:
+            continue  # a Cdiscount-only action: not part of other channels' menus
+        reason = why_not(order, action) or ""
+        if action == Action.REFUND and reason:
+            continue
+        allowed[action.value] = not reason
+        url = reverse(ACTION_URL_NAMES[action], args=[order.pk])
+        if action in DIRECT_POST_CONFIRM:
+            items.append(
+                MenuItem(action.label, url, method="post", confirm=DIRECT_POST_CONFIRM[action], disabled_reason=reason)
+            )
+        else:
+            items.append(MenuItem(action.label, url, disabled_reason=reason))
+    return items, allowed
+
+
+def order_details_context(*, order_id: int, user: User) -> OrderDetails:
+    """Order Details for `user` in a fixed number of queries (SPEC S11), 404 outside their
+    companies. The benchmark calls this directly."""
+    order = order_for_user_or_404(user, order_id, queryset=details_queryset())
+    _share_refunds(order)
+    actions, allowed = order_actions_menu(order, user)
+    payments = [PaymentRow(p, refundable_amount(payment=p)) for p in order.payments.all()]
+    return OrderDetails(
+        order=order,
+        items=list(order.items.all()),
+        payments=payments,
+        refunds=list(order.refunds.all()),
+        packages=list(order.packages.all()),
+        events=list(order.events.all()),
+        payloads=payload_versions(list(order.payloads.all())),
+        profit=order_profit_and_loss(order=order),
+        actions=actions,
+        allowed=allowed,
+    )

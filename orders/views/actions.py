@@ -1,0 +1,252 @@
+"""The Order Details actions (SPEC S7, S8): one small view per action.
+
+Each one finds the order in the user's companies (404 otherwise), checks the action's permission
+in the order's company (403), parses its form, calls one service and reports the outcome with a
+message at the top of the page. Rules are never checked here: the services check them (through
+orders.rules) and raise OrderRuleError with a sentence a user can read. Actions that need input
+answer GET with their form page and POST with the action; on an error the form is shown again,
+with what was typed, under the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from channels.cdiscount.client import ApprovalOutcome
+from sellercloud.permissions import user_can
+
+from .. import channel_actions, services
+from ..choices import OrderStatus, PaymentStatus
+from ..forms import AddressForm, NoteForm, ReasonForm, RefundForm, ShipForm
+from ..models import Order
+from ..rules import Action, OrderRuleError, why_not
+from ..selectors import ACTION_PERMISSIONS, order_for_user_or_404
+
+PORTAL_CANCEL = " Cancel it on the Cdiscount seller portal too: this changes our records only."
+PORTAL_REFUND = " Issue the refund on the Cdiscount seller portal too: this records it here only."
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _order(request: HttpRequest, order_id: int, action: Action) -> Order:
+    """The order (404 outside the user's companies) once the user may do `action` there (403)."""
+    order = order_for_user_or_404(request.user, order_id)  # type: ignore[arg-type]
+    if not user_can(request.user, ACTION_PERMISSIONS[action], order.company):  # type: ignore[arg-type]
+        raise PermissionDenied(f"You do not have the permission to {action.label} in {order.company}.")
+    return order
+
+
+def _run(request: HttpRequest, call: Callable[[], str]) -> bool:
+    """Run one service call; its success sentence or its OrderRuleError becomes the page's message."""
+    try:
+        message = call()
+    except OrderRuleError as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, message)
+    return True
+
+
+def _back(order: Order) -> HttpResponse:
+    return redirect("orders:detail", order_id=order.pk)
+
+
+def _posted(request: HttpRequest, form: Form) -> bool:
+    """True when a POST came with a valid form; an invalid one gets a message above the fields."""
+    if request.method != "POST":
+        return False
+    if form.is_valid():
+        return True
+    messages.error(request, "Nothing was changed: correct the fields marked below.")
+    return False
+
+
+def _form_page(
+    request: HttpRequest, order: Order, action: Action, form: Form, template: str = "orders/order_action_form.html"
+) -> HttpResponse:
+    context: dict[str, Any] = {
+        "title": f"{action.label} — order {order.pk}",
+        "order": order,
+        "action": action,
+        "form": form,
+        "reason": why_not(order, action),
+    }
+    return render(request, template, context)
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.user
+
+
+# --- Actions with a form ----------------------------------------------------------------------
+
+
+@login_required
+def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Set Cancelled Internally, with a reason."""
+    order = _order(request, order_id, Action.CANCEL)
+    form = ReasonForm(request.POST or None)
+
+    def call() -> str:
+        services.order_cancel_internally(order=order, by=_user(request), reason=form.cleaned_data["reason"])
+        return "Order set Cancelled Internally." + (PORTAL_CANCEL if order.is_cdiscount else "")
+
+    if _posted(request, form) and _run(request, call):
+        return _back(order)
+    return _form_page(request, order, Action.CANCEL, form)
+
+
+@login_required
+def order_refund(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Issue Refund: its own page, with a one-time form token against double posts."""
+    order = _order(request, order_id, Action.REFUND)
+    if reason := why_not(order, Action.REFUND):  # hidden in the menu; a direct request is refused
+        messages.error(request, reason)
+        return _back(order)
+    form = RefundForm(request.POST or None, order=order)
+
+    def call() -> str:
+        refund = services.refund_issue(order=order, by=_user(request), **form.cleaned_data)
+        status = PaymentStatus(Order.objects.values_list("payment_status", flat=True).get(pk=order.pk)).label
+        text = f"Refund of {refund.amount} {refund.currency} recorded. Payment Status: {status}."
+        return text + (PORTAL_REFUND if order.is_cdiscount else "")
+
+    if _posted(request, form) and _run(request, call):
+        return _back(order)
+    return _form_page(request, order, Action.REFUND, form, "orders/refund_form.html")
+
+
+@login_required
+def order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Ship Order: add one package with its tracking."""
+    order = _order(request, order_id, Action.SHIP)
+    mappings = order.channel_account.carrier_mappings.all() if order.channel_account else []
+    templates = {m.carrier: m.tracking_url_template for m in mappings if m.tracking_url_template}
+    form = ShipForm(request.POST or None, order=order, templates=templates)
+
+    def call() -> str:
+        package = services.order_ship(order=order, by=_user(request), **form.cleaned_data)
+        return (
+            f"Shipped with {package.carrier} {package.tracking_number} (upload: {package.get_upload_status_display()})."
+        )
+
+    if _posted(request, form) and _run(request, call):
+        return _back(order)
+    return _form_page(request, order, Action.SHIP, form, "orders/ship_form.html")
+
+
+@login_required
+def order_hold(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Set On Hold, with a reason."""
+    order = _order(request, order_id, Action.HOLD)
+    form = ReasonForm(request.POST or None)
+
+    def call() -> str:
+        if not services.order_hold(order=order, by=_user(request), reason=form.cleaned_data["reason"]):
+            raise OrderRuleError("The order is already On Hold.")
+        return "Order set On Hold."
+
+    if _posted(request, form) and _run(request, call):
+        return _back(order)
+    return _form_page(request, order, Action.HOLD, form)
+
+
+@login_required
+def order_resolve_problem(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Resolve Problem: back to In Process, with a note saying what was done."""
+    order = _order(request, order_id, Action.RESOLVE_PROBLEM)
+    form = NoteForm(request.POST or None)
+
+    def call() -> str:
+        services.order_resolve_problem(order=order, by=_user(request), note=form.cleaned_data["text"])
+        return "Problem resolved: the order is In Process."
+
+    if _posted(request, form) and _run(request, call):
+        return _back(order)
+    return _form_page(request, order, Action.RESOLVE_PROBLEM, form)
+
+
+@login_required
+def order_add_note(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Add Note: a line in Notes and History."""
+    order = _order(request, order_id, Action.ADD_NOTE)
+    form = NoteForm(request.POST or None)
+
+    def call() -> str:
+        services.order_add_note(order=order, by=_user(request), text=form.cleaned_data["text"])
+        return "Note added."
+
+    if _posted(request, form) and _run(request, call):
+        return _back(order)
+    return _form_page(request, order, Action.ADD_NOTE, form)
+
+
+@login_required
+def order_edit_address(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Edit Shipping Address, until the order ships."""
+    order = _order(request, order_id, Action.EDIT_ADDRESS)
+    form = AddressForm(request.POST or None, initial=order.shipping_address)
+
+    def call() -> str:
+        services.order_update_shipping_address(order=order, by=_user(request), address=form.address())
+        return "Shipping address saved. Later downloads will not overwrite it."
+
+    if _posted(request, form) and _run(request, call):
+        return _back(order)
+    return _form_page(request, order, Action.EDIT_ADDRESS, form)
+
+
+# --- Actions without input (posted from the menu) ---------------------------------------------
+
+
+@login_required
+@require_POST
+def order_release_hold(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Release Hold: the status before the hold comes back (the one hold service records it)."""
+    order = _order(request, order_id, Action.RELEASE_HOLD)
+
+    def call() -> str:
+        if not services.order_release_hold(order=order, by=_user(request), note=request.POST.get("note", "")):
+            raise OrderRuleError(why_not(order, Action.RELEASE_HOLD) or "The order is not On Hold.")
+        status = Order.objects.values_list("status", flat=True).get(pk=order.pk)
+        return f"Hold released: the order is {OrderStatus(status).label}."
+
+    _run(request, call)
+    return _back(order)
+
+
+def _approval(request: HttpRequest, order_id: int, action: Action, verb: str) -> HttpResponse:
+    order = _order(request, order_id, action)
+    service = channel_actions.order_accept if action == Action.ACCEPT else channel_actions.order_refuse
+
+    def call() -> str:
+        outcome = service(order=order, by=_user(request))
+        already = " (it already had this decision)" if outcome == ApprovalOutcome.ALREADY_DONE else ""
+        return f"Cdiscount {verb} the order{already}."
+
+    _run(request, call)
+    return _back(order)
+
+
+@login_required
+@require_POST
+def order_accept(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Accept Order on Cdiscount (orders waiting for acceptance)."""
+    return _approval(request, order_id, Action.ACCEPT, "accepted")
+
+
+@login_required
+@require_POST
+def order_refuse(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Refuse Order on Cdiscount; the order becomes Canceled."""
+    return _approval(request, order_id, Action.REFUSE, "refused")

@@ -20,6 +20,7 @@ Errors are application/problem+json, as the real API's (reference 3.9).
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -247,7 +248,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         with state.lock:
             if method == "GET":
-                return self._api_get(path, query)
+                status, body, headers = self._api_get(path, query)
+                # Serialised under the lock: rendered orders share nested values with the state.
+                return status, json.dumps(body, ensure_ascii=False).encode("utf-8"), headers
             if method == "POST":
                 body = _json_body(raw, path)
                 match = _APPROVAL.match(path)
@@ -357,11 +360,13 @@ class _Handler(BaseHTTPRequestHandler):
             elif (match := _CONTROL_ORDER.match(path)) and method == "GET":
                 with state.lock:
                     order = state.get(match["id"])
-                    result = {"order": state.render(order, apply_malformation=False), "malformed": order["_malformed"]}
+                    rendered = copy.deepcopy(state.render(order, apply_malformation=False))
+                    result = {"order": rendered, "malformed": order["_malformed"]}
             elif (match := _CONTROL_ORDER.match(path)) and method in {"PATCH", "POST"}:
                 with state.lock:
                     order = state.update_order(match["id"], body)
-                    result = {"order": state.render(order, apply_malformation=False), "malformed": order["_malformed"]}
+                    rendered = copy.deepcopy(state.render(order, apply_malformation=False))
+                    result = {"order": rendered, "malformed": order["_malformed"]}
             else:
                 raise SandboxError(404, "Not Found", f"No control endpoint {method} {path}.")
             self._send(200, result, {})

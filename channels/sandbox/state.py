@@ -46,6 +46,7 @@ ADDRESS_VISIBLE = frozenset({"InPreparation", "Shipped", "Delivered"})
 MALFORMED_KINDS = ("missing_lines", "bad_price", "unknown_status")
 # Line states that do not travel with the order any more.
 LINE_CLOSED = frozenset({"Cancelled", "Refused", "Rejected"})
+_PAGING = frozenset({"pageIndex", "pageSize"})
 
 CARRIERS: list[dict[str, Any]] = [
     {"code": "pcc", "label": "Colissimo", "additionalParametersRequired": False},
@@ -162,6 +163,14 @@ class SandboxState:
         self._request_seq = 0
         self._last_stamp = _now() - timedelta(seconds=1)
         self.dirty = False
+        # Each order's JSON, kept between saves: a save re-serialises only the orders that changed,
+        # so a 20,000-order state does not stall the API every half second during a benchmark.
+        self._saved_json: dict[str, str] = {}
+        # The last query's result, reused while nothing changed: paging through a window then
+        # costs a slice, not a scan of every order per page.
+        self.version = 0
+        self._query_cache: tuple[Any, list[dict[str, Any]]] | None = None
+        self._changed: set[str] = set()
         self.generator = OrderGenerator(
             seed=config.seed, seller_id=config.seller_id, sales_channel_id=config.sales_channel_id
         )
@@ -191,16 +200,17 @@ class SandboxState:
         if path is None:
             return
         with self.lock:
-            payload = {
-                "version": 1,
-                "seed": self.config.seed,
-                "orders": list(self.orders.values()),
-                "tokens": self.tokens,
-            }
-            text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+            for order_id in self._changed | (self.orders.keys() - self._saved_json.keys()):
+                order = self.orders.get(order_id)
+                if order is not None:
+                    self._saved_json[order_id] = json.dumps(order, ensure_ascii=False, separators=(",", ":"))
+            self._changed.clear()
+            parts = list(self._saved_json.values())
+            tokens = json.dumps(self.tokens)
             self.dirty = False
+        text = f'{{"version":1,"seed":{int(self.config.seed)},"tokens":{tokens},"orders":[{",".join(parts)}]}}'
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}.{threading.get_ident()}")
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
 
@@ -275,6 +285,8 @@ class SandboxState:
                 order["_steps"] = 0
                 order["_malformed"] = malformed
                 self.orders[order["orderId"]] = order
+                self._changed.add(order["orderId"])
+                self.version += 1
                 ids.append(order["orderId"])
             self.dirty = True
         return ids
@@ -294,23 +306,30 @@ class SandboxState:
         stamp = self._next_stamp()
         order["updatedAt"] = _stamp(stamp)
         order["_u"] = stamp.timestamp()
+        self._changed.add(order["orderId"])
+        self.version += 1
         self.dirty = True
 
     # --- rendering -----------------------------------------------------------------------------
 
     def render(self, order: dict[str, Any], *, apply_malformation: bool = True) -> dict[str, Any]:
-        """The order as the API shows it: internal keys dropped, address hidden before InPreparation."""
-        out = {k: copy.deepcopy(v) for k, v in order.items() if not k.startswith("_") and k != "lines"}
+        """The order as the API shows it: internal keys dropped, address hidden before InPreparation.
+
+        Shallow copies only (a page of 100 orders must be cheap to render): nested values are
+        shared with the state, so serialise the result before releasing the lock.
+        """
+        out = {k: v for k, v in order.items() if not k.startswith("_") and k != "lines"}
         show_address = order["status"] in ADDRESS_VISIBLE
         lines = []
         for line in order["lines"]:
-            rendered = {k: copy.deepcopy(v) for k, v in line.items() if not k.startswith("_")}
+            rendered = {k: v for k, v in line.items() if not k.startswith("_")}
             if show_address:
-                rendered["shippingAddress"] = copy.deepcopy(line["_shippingAddress"])
+                rendered["shippingAddress"] = line["_shippingAddress"]
             lines.append(rendered)
         out["lines"] = lines
         kind = order.get("_malformed")
         if apply_malformation and kind:
+            out = copy.deepcopy(out)
             if kind == "missing_lines":
                 out.pop("lines")
             elif kind == "bad_price":
@@ -329,6 +348,14 @@ class SandboxState:
 
     def query(self, params: dict[str, list[str]]) -> list[dict[str, Any]]:
         """The orders matching the filters of GET /orders and /orders/count, in list order."""
+        key = (self.version, tuple(sorted((k, tuple(v)) for k, v in params.items() if k not in _PAGING)))
+        if self._query_cache is not None and self._query_cache[0] == key:
+            return self._query_cache[1]
+        result = self._query(params)
+        self._query_cache = (key, result)
+        return result
+
+    def _query(self, params: dict[str, list[str]]) -> list[dict[str, Any]]:
         errors: dict[str, list[str]] = {}
 
         def one(name: str) -> str | None:

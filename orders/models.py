@@ -279,3 +279,18 @@ class OrderEvent(models.Model):
         if self.user_id:
             return self.user.get_full_name() or self.user.get_username()  # type: ignore[union-attr]
         return self.source or "System"
+
+
+class BulkActionFavorite(models.Model):
+    """A Manage Orders bulk action a user starred: it stays on top of their Actions menu."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bulk_favorites")
+    action = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "action"], name="bulkfavorite_unique_user_action")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ★ {self.action}"

@@ -1,3 +1,15 @@
-from django.urls import URLPattern
+"""Manage Orders URLs (names in the "orders" namespace): the grid, Saved Views, bulk actions."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import path
+
+from .views import bulk_actions, manage
+
+urlpatterns = [
+    path("", manage.order_list, name="list"),
+    path("views/", manage.saved_view_create, name="saved_view_create"),
+    path("views/<int:view_id>/", manage.saved_view_open, name="saved_view_open"),
+    path("views/<int:view_id>/delete/", manage.saved_view_delete, name="saved_view_delete"),
+    path("bulk/", bulk_actions.bulk_action, name="bulk"),
+    path("bulk/favorites/", manage.bulk_favorite, name="bulk_favorite"),
+    path("bulk/jobs/<str:job_id>/", bulk_actions.bulk_job, name="bulk_job"),
+]

@@ -82,6 +82,7 @@ def _company_settings_url(company: Company | None) -> str:
 
 # A navigation entry appears once its page exists (SPEC S7): Orders and Sync come with their pages.
 NAVIGATION: tuple[NavSection, ...] = (
+    NavSection("Orders", (NavEntry("Manage Orders", lambda company: reverse("orders:list"), "/orders/"),)),
     NavSection(
         "Settings",
         (

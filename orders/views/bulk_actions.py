@@ -1,0 +1,127 @@
+"""Manage Orders bulk actions (SPEC S7): confirm, run, follow a background job, export CSV.
+
+One POST endpoint takes the action and its target: the ticked orders (`ids`) or every order
+matching the filters (`all=1` with the grid's `query`). A hold or release, and any action on all
+filtered orders, first shows a confirmation that says how many orders it touches; the confirmed
+POST (`confirmed=1`) runs it, in the request for a few orders, in the background for many.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from sellercloud.models import User
+
+from ..bulk import (
+    BULK_ACTIONS,
+    BulkAction,
+    bulk_apply,
+    bulk_inline_limit,
+    bulk_job_start,
+    bulk_job_status,
+    orders_csv_lines,
+)
+from ..filters import OrderFilterForm, order_scope
+from ..models import Order
+
+
+def _target(request: HttpRequest, action: BulkAction) -> tuple[QuerySet[Order], OrderFilterForm, bool]:
+    """The orders the action applies to, limited to the companies where the user may do it."""
+    user: User = request.user  # type: ignore[assignment]
+    scope = order_scope(user, action.permission)
+    form = OrderFilterForm(QueryDict(request.POST.get("query", "")), companies=scope.companies)
+    every = request.POST.get("all") == "1"
+    if every:
+        orders = form.filter_qs(scope.orders)
+    else:
+        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        orders = scope.orders.filter(pk__in=ids)
+    return orders, form, every
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse('orders:list')}?{request.POST.get('query', '')}")
+
+
+@login_required
+@require_POST
+def bulk_action(request: HttpRequest) -> HttpResponse:
+    """Confirm, then run, a bulk action on the ticked or on all filtered orders."""
+    action = BULK_ACTIONS.get(request.POST.get("action", ""))
+    if action is None:
+        raise Http404("No such action.")
+    orders, form, every = _target(request, action)
+    confirmed = request.POST.get("confirmed") == "1"
+    if not every and not request.POST.getlist("ids"):
+        messages.error(request, "Select at least one order, or choose all orders matching the filters.")
+        return _back(request)
+    if not action.changes_orders and (confirmed or not every):
+        return _export_csv(orders, form)
+    count = orders.count()
+    text = request.POST.get("text", "").strip()
+    if not confirmed or (action.asks_required and not text):
+        if confirmed:
+            messages.error(request, f"Give a {action.asks.lower()} for “{action.label}”.")
+        return render(
+            request,
+            "orders/order_list_bulk_confirm.html",
+            {
+                "title": f"{action.label}: confirm",
+                "action": action,
+                "count": count,
+                "every": every,
+                "ids": request.POST.getlist("ids"),
+                "query": request.POST.get("query", ""),
+                "text": text,
+            },
+        )
+    return _run(request, action, orders, count, text)
+
+
+def _run(request: HttpRequest, action: BulkAction, orders: QuerySet[Order], count: int, text: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    ids = list(orders.order_by("pk").values_list("pk", flat=True))
+    if len(ids) > bulk_inline_limit():
+        job_id = bulk_job_start(action=action.kind.value, order_ids=ids, user=user, text=text)
+        return redirect("orders:bulk_job", job_id=job_id)
+    result = bulk_apply(action=action.kind.value, order_ids=ids, user=user, text=text)
+    summary = f"{action.label}: {result.changed} of {result.total} orders changed"
+    if result.unchanged:
+        summary += f", {result.unchanged} already so"
+    messages.success(request, summary + ".")
+    for order_id, reason in result.failed[:10]:
+        messages.error(request, f"Order {order_id}: {reason}")
+    return _back(request)
+
+
+def _export_csv(orders: QuerySet[Order], form: OrderFilterForm) -> StreamingHttpResponse:
+    """Stream the orders as CSV, in the grid's order, a chunk of rows at a time."""
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(
+        orders_csv_lines(orders, ordering=form.ordering()), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
+    return response
+
+
+@login_required
+@require_GET
+def bulk_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    """A background bulk job's progress: the page, or its JSON for the page's polling."""
+    status = bulk_job_status(job_id, user=request.user)  # type: ignore[arg-type]
+    if status is None:
+        raise Http404("No such job.")
+    if request.GET.get("format") == "json":
+        return JsonResponse(status)
+    return render(
+        request,
+        "orders/order_list_bulk_job.html",
+        {"title": f"{status['label']}: progress", "status": status},
+    )

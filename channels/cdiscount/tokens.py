@@ -58,7 +58,8 @@ class InMemoryTokenStore:
 class CacheTokenStore:
     """Django's cache (Redis in every deployment): shared by all workers on all machines.
 
-    The entry expires with the token, so a stale one never lingers.
+    The token is encrypted with the project's field keys (sellercloud.crypto) before it reaches
+    Redis (SPEC S6: cached encrypted). The entry expires with the token.
     """
 
     def __init__(self, *, cache: Any = None) -> None:
@@ -69,16 +70,26 @@ class CacheTokenStore:
         self._cache = cache
 
     def get(self, key: str) -> TokenRecord | None:
+        from sellercloud.crypto import decrypt
+
         value = self._cache.get(key)
         if not isinstance(value, dict) or "access_token" not in value or "expires_at" not in value:
             return None
-        return TokenRecord(access_token=str(value["access_token"]), expires_at=float(value["expires_at"]))
+        try:
+            token = decrypt(str(value["access_token"]))
+        except Exception:  # a rotated key or a foreign entry: fetch a new token instead
+            return None
+        return TokenRecord(access_token=token, expires_at=float(value["expires_at"]))
 
     def set(self, key: str, record: TokenRecord) -> None:
         import time
 
+        from sellercloud.crypto import encrypt
+
         ttl = max(1, int(record["expires_at"] - time.time()))
-        self._cache.set(key, dict(record), timeout=ttl)
+        self._cache.set(
+            key, {"access_token": encrypt(record["access_token"]), "expires_at": record["expires_at"]}, timeout=ttl
+        )
 
     def delete(self, key: str) -> None:
         self._cache.delete(key)

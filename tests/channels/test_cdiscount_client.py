@@ -4,6 +4,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 
 from channels.cdiscount.client import ApprovalOutcome, CdiscountClient, OrderQuery
 from channels.cdiscount.schemas import OrderStatus
@@ -190,6 +191,8 @@ def test_cache_token_store_shares_the_token_through_redis(sandbox):
 
         assert worker_2.calls.snapshot()["token"] == 0
         assert len(sandbox.requests(path_contains="/token")) == 1
+        token = store.get(worker_1._token_key)["access_token"]
+        assert token not in str(cache.get(worker_1._token_key))  # encrypted at rest in Redis
     finally:
         store.delete(worker_1._token_key)
 

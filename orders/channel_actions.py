@@ -36,7 +36,7 @@ def channel_error_message(exc: ChannelAPIError) -> str:
     parts = [p for p in (exc.title, exc.detail) if p]
     text = " - ".join(parts) if parts else exc.message
     for name, messages in exc.errors.items():
-        text += f"; {name + ': ' if name else ''}{' '.join(messages)}"
+        text = text.rstrip(".") + f"; {name + ': ' if name else ''}{' '.join(messages)}"
     return text
 
 

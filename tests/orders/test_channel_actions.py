@@ -1,0 +1,123 @@
+"""Accept Order / Refuse Order against the Cdiscount sandbox over real HTTP (SPEC S5, S7)."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from channels.models import Environment
+from orders.channel_actions import order_accept, order_refuse
+from orders.choices import EventKind, OrderStatus
+from orders.models import Order, OrderEvent
+from orders.rules import OrderRuleError
+from tests.factories import CdiscountAccountFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account(cdiscount_sandbox):
+    return CdiscountAccountFactory(
+        environment=Environment.CUSTOM,
+        custom_api_base_url=cdiscount_sandbox.api_base_url,
+        custom_token_url=cdiscount_sandbox.token_url,
+        client_id=cdiscount_sandbox.config.client_id,
+        client_secret=cdiscount_sandbox.config.client_secret,
+        seller_id=cdiscount_sandbox.config.seller_id,
+    )
+
+
+@pytest.fixture
+def waiting(account, cdiscount_sandbox):
+    """A local order for a sandbox order waiting for acceptance."""
+    [order_id] = cdiscount_sandbox.control.create_orders(status="WaitingAcceptance")
+    return OrderFactory(
+        company=account.company, channel_account=account, channel_order_id=order_id, channel_status="WaitingAcceptance"
+    )
+
+
+@pytest.fixture
+def admin_client(client, client_admin):
+    client.force_login(client_admin)
+    return client
+
+
+def approval_posts(sandbox):
+    return [r for r in sandbox.requests(path_contains="/approval-status") if r.method == "POST"]
+
+
+def test_accept_tells_cdiscount_and_records_it(waiting, cdiscount_sandbox, client_admin):
+    order_accept(order=waiting, by=client_admin)
+
+    waiting.refresh_from_db()
+    assert cdiscount_sandbox.control.order(waiting.channel_order_id)["status"] == "Accepted"
+    assert waiting.channel_status == "Accepted"
+    assert waiting.status == OrderStatus.IN_PROCESS
+    event = waiting.events.get(kind=EventKind.ACCEPTANCE)
+    assert event.user == client_admin and "Accepted on Cdiscount" in event.message
+
+
+def test_refuse_tells_cdiscount_and_cancels_the_order(waiting, cdiscount_sandbox, client_admin):
+    order_refuse(order=waiting, by=client_admin)
+
+    waiting.refresh_from_db()
+    assert cdiscount_sandbox.control.order(waiting.channel_order_id)["status"] == "Refused"
+    assert (waiting.channel_status, waiting.status) == ("Refused", OrderStatus.CANCELED)
+
+
+def test_an_order_not_waiting_is_refused_before_any_call(account, cdiscount_sandbox, client_admin):
+    order = OrderFactory(company=account.company, channel_account=account, channel_status="InPreparation")
+
+    with pytest.raises(OrderRuleError, match="only orders waiting for acceptance"):
+        order_accept(order=order, by=client_admin)
+
+    assert approval_posts(cdiscount_sandbox) == []
+
+
+def test_accept_through_the_page_shows_the_marketplace_answer(admin_client, waiting, cdiscount_sandbox):
+    page = admin_client.get(reverse("orders:detail", args=[waiting.pk])).content.decode()
+    assert "Accept Order" in page and reverse("orders:accept", args=[waiting.pk]) in page
+
+    response = admin_client.post(reverse("orders:accept", args=[waiting.pk]), follow=True)
+
+    assert "Cdiscount accepted the order." in [str(m) for m in get_messages(response.wsgi_request)]
+    assert len(approval_posts(cdiscount_sandbox)) == 1
+    # once accepted, the page offers it no more (disabled, with the reason)
+    assert "Cdiscount reports the order Accepted" in response.content.decode()
+
+
+def test_accept_already_done_on_the_portal_counts_as_done(admin_client, waiting, cdiscount_sandbox):
+    cdiscount_sandbox.control.set_status(waiting.channel_order_id, "Accepted")
+
+    response = admin_client.post(reverse("orders:accept", args=[waiting.pk]), follow=True)
+
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert "Cdiscount accepted the order (it already had this decision)." in messages
+    assert Order.objects.get(pk=waiting.pk).channel_status == "Accepted"
+
+
+def test_marketplace_refusal_is_shown_and_recorded(admin_client, waiting, cdiscount_sandbox):
+    cdiscount_sandbox.control.set_status(waiting.channel_order_id, "Accepted")  # too late to refuse
+
+    response = admin_client.post(reverse("orders:refuse", args=[waiting.pk]), follow=True)
+
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("Cdiscount did not refuse the order:")
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.channel_status) == (OrderStatus.IN_PROCESS, "WaitingAcceptance")
+    assert OrderEvent.objects.filter(order=waiting, message__startswith="Cdiscount did not refuse").exists()
+
+
+def test_an_unknown_order_on_cdiscount_gives_its_404_message(admin_client, account, cdiscount_sandbox):
+    order = OrderFactory(
+        company=account.company,
+        channel_account=account,
+        channel_order_id="NOPE000000",
+        channel_status="WaitingAcceptance",
+    )
+
+    response = admin_client.post(reverse("orders:accept", args=[order.pk]), follow=True)
+
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("Cdiscount did not accept the order:")
+    assert Order.objects.get(pk=order.pk).channel_status == "WaitingAcceptance"
+

@@ -24,6 +24,14 @@ _http_url = URLValidator(schemes=["http", "https"], message="Enter a URL that st
 _POSITIVE = {"min_value": "Enter a whole number of at least 1.", "invalid": "Enter a whole number of at least 1."}
 
 
+class _Form(forms.Form):
+    """Labels without Django's trailing colon, as in Sellercloud's panels."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 def _url_field(label: str, help_text: str) -> forms.CharField:
     # A CharField, not a URLField: a URL without a scheme is refused rather than guessed.
     return forms.CharField(
@@ -36,7 +44,7 @@ def _url_field(label: str, help_text: str) -> forms.CharField:
     )
 
 
-class CdiscountSettingsForm(forms.Form):
+class CdiscountSettingsForm(_Form):
     """General Settings > Edit. The client secret is write-only: never rendered back."""
 
     enabled = forms.BooleanField(label="Enabled", required=False, help_text="Master switch for this channel.")
@@ -115,7 +123,7 @@ class CdiscountSettingsForm(forms.Form):
         return self.section(self.FULFILLMENT)
 
 
-class CarrierMappingForm(forms.Form):
+class CarrierMappingForm(_Form):
     """One row of the carrier mapping: a select of Cdiscount's carriers when GET /carriers
     answered, free text otherwise."""
 
@@ -188,7 +196,7 @@ def carrier_initial(account: CdiscountAccount) -> list[dict[str, str]]:
     return list(account.carrier_mappings.values("carrier", "cdiscount_carrier", "tracking_url_template"))
 
 
-class DownloadOrdersForm(forms.Form):
+class DownloadOrdersForm(_Form):
     """Actions > Download Orders: optional From / To dates (company time zone). Without dates it
     is an ordinary run; with dates a backfill that never moves the watermark (SPEC S6)."""
 
@@ -218,7 +226,7 @@ class DownloadOrdersForm(forms.Form):
         return date_from, min(date_to, now)
 
 
-class DownloadOrderByIdForm(forms.Form):
+class DownloadOrderByIdForm(_Form):
     """Actions > Download Order by ID."""
 
     channel_order_id = forms.CharField(label="Cdiscount order ID", max_length=64)
@@ -230,7 +238,7 @@ class DownloadOrderByIdForm(forms.Form):
         return value
 
 
-class SyncLogFilterForm(forms.Form):
+class SyncLogFilterForm(_Form):
     """The Sync Log filters, read from the URL so a filtered view can be bookmarked."""
 
     company = forms.ModelChoiceField(

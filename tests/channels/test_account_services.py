@@ -78,9 +78,7 @@ def test_carriers_fall_back_with_a_reason_when_the_marketplace_fails(sandbox_acc
 
 def test_nothing_is_saved_when_one_value_is_bad(sandbox_account):
     with pytest.raises(ValidationError):
-        account_update_settings(
-            account=sandbox_account, by=None, changes={"seller_id": "1", "lookback_days": -3}
-        )
+        account_update_settings(account=sandbox_account, by=None, changes={"seller_id": "1", "lookback_days": -3})
     with pytest.raises(ValidationError):
         account_update_settings(
             account=sandbox_account, by=None, changes={"seller_id": "1"},
@@ -94,7 +92,11 @@ def test_nothing_is_saved_when_one_value_is_bad(sandbox_account):
 def test_secrets_are_masked_in_the_audit_trail(sandbox_account):
     account_update_settings(account=sandbox_account, by=None, changes={"client_secret": "another"})
     change = SettingsChange.objects.get()
-    assert (change.field, change.old_value, change.new_value) == ("Client Secret", SettingsChange.MASK, SettingsChange.MASK)
+    assert (change.field, change.old_value, change.new_value) == (
+        "Client Secret",
+        SettingsChange.MASK,
+        SettingsChange.MASK,
+    )
 
 
 def test_the_first_save_creates_the_account(company):

@@ -61,6 +61,11 @@ DIRECT_POST_CONFIRM: dict[Action, str] = {
     Action.RELEASE_HOLD: "Release the hold? The order goes back to its status before the hold.",
 }
 
+# Offered only when the order allows them (SPEC S7): Issue Refund once a payment exists
+# (Sellercloud's behaviour), Accept / Refuse for Cdiscount orders while WaitingAcceptance.
+# Every other action the order refuses is shown disabled, with the reason.
+HIDDEN_UNLESS_ALLOWED = frozenset({Action.REFUND, Action.ACCEPT, Action.REFUSE})
+
 # Menu order of SPEC S7.
 MENU_ORDER: tuple[Action, ...] = (
     Action.CANCEL,
@@ -206,17 +211,16 @@ class OrderDetails:
 
 
 def order_actions_menu(order: Order, user: User) -> tuple[list[MenuItem], dict[str, bool]]:
-    """The Actions menu: an action the user may not do is absent; Issue Refund is absent until a
-    payment exists (Sellercloud); any other action the order refuses is disabled with the reason
-    from orders.rules. Also returns which actions are usable, for links elsewhere on the page."""
+    """The Actions menu: an action the user may not do is absent; the actions of
+    HIDDEN_UNLESS_ALLOWED are absent while the order refuses them; any other action the order
+    refuses is disabled with the reason from orders.rules. Also returns which actions are usable,
+    for links elsewhere on the page."""
     items, allowed = [], {}
     for action in MENU_ORDER:
         if not user_can(user, ACTION_PERMISSIONS[action], order.company):
             continue
-        if action in (Action.ACCEPT, Action.REFUSE) and not order.is_cdiscount:
-            continue  # a Cdiscount-only action: not part of other channels' menus
         reason = why_not(order, action) or ""
-        if action == Action.REFUND and reason:
+        if reason and action in HIDDEN_UNLESS_ALLOWED:
             continue
         allowed[action.value] = not reason
         url = reverse(ACTION_URL_NAMES[action], args=[order.pk])

@@ -1,11 +1,13 @@
 """Order Details in a real Chromium (Playwright): refund in two steps, ship, and a cancel that
 the page refuses after Ship Confirmed (SPEC S7, S8). Screenshots go to /tmp."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from channels.models import ChannelPayload
 from orders.models import Order
 from orders.payments import order_refresh_payment_status
 from tests.browser.test_shell import CHROMIUM, log_in, page  # noqa: F401  (the colleague's fixture)
@@ -28,6 +30,20 @@ def orders(transactional_db):
         order_refresh_payment_status(order=order)
         made.append(order)
     Order.objects.filter(pk=made[2].pk).update(ship_confirmed_at=timezone.now(), status="completed")
+    address = {
+        "first_name": "Hélène",
+        "last_name": "Lefèvre",
+        "line1": "3 rue Pasteur",
+        "postal_code": "69003",
+        "city": "Lyon",
+        "country_code": "FR",
+    }
+    Order.objects.filter(pk=made[0].pk).update(shipping_address=address, billing_address=address)
+    for hours, status in ((3, "WaitingAcceptance"), (1, "InPreparation")):
+        raw = {"orderId": made[0].channel_order_id, "status": status, "lines": [{"offerId": "LAMP", "status": status}]}
+        ChannelPayload.objects.create(
+            order=made[0], raw=raw, sha256=status.ljust(64, "0"), received_at=timezone.now() - timedelta(hours=hours)
+        )
     return made
 
 
@@ -77,6 +93,7 @@ def test_refund_twice_ship_and_a_refused_cancel(page, live_server, orders):  # n
     page.get_by_label("Carrier").fill("Colissimo")
     page.get_by_label("Tracking number").fill("6A12345678901")
     page.get_by_label("Shipping cost").fill("6.90")
+    page.screenshot(path=SCREENSHOTS.format("5-ship-form"), full_page=True)
     page.get_by_role("button", name="Ship Order").click()
     page.get_by_role("status").filter(has_text="Shipped with Colissimo 6A12345678901").wait_for()
     assert page.get_by_test_id("order-status").inner_text() == "Completed"

@@ -174,11 +174,8 @@ def cdiscount_settings_edit(request: HttpRequest, company_id: int) -> HttpRespon
     """General Settings > Edit, then Save / Cancel. Nothing is saved unless all of it is valid."""
     company, account = _managed_account(request, company_id)
     carriers = account_services.account_carriers(account=account)
-    data = request.POST if request.method == "POST" else None
-    form = CdiscountSettingsForm(data, initial=CdiscountSettingsForm.initial_for(account))
-    formset = CarrierMappingFormSet(data, initial=carrier_initial(account), prefix="carriers",
-                                    form_kwargs={"carrier_labels": carriers.labels})  # fmt: skip
-    if data is not None and form.is_valid() and formset.is_valid():
+    form, formset = _settings_forms(request, account, carriers)
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             update = account_services.account_update_settings(
                 account=account, by=request.user, changes=form.changes(),  # type: ignore[arg-type]
@@ -192,6 +189,18 @@ def cdiscount_settings_edit(request: HttpRequest, company_id: int) -> HttpRespon
     title = f"Edit Cdiscount General Settings — {company.name}"
     return _page(request, "channels/cdiscount_settings_edit.html", company, account, title=title, form=form,
                  formset=formset, carriers=carriers)  # fmt: skip
+
+
+def _settings_forms(
+    request: HttpRequest, account: CdiscountAccount, carriers: account_services.CarrierChoices
+) -> tuple[CdiscountSettingsForm, Any]:
+    """The settings form and the carrier mapping rows, bound on POST."""
+    data = request.POST if request.method == "POST" else None
+    form = CdiscountSettingsForm(data, initial=CdiscountSettingsForm.initial_for(account))
+    formset = CarrierMappingFormSet(
+        data, initial=carrier_initial(account), prefix="carriers", form_kwargs={"carrier_labels": carriers.labels}
+    )
+    return form, formset
 
 
 @login_required

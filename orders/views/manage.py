@@ -8,6 +8,7 @@ through `order_scope`, which asks `user_can` for each.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,14 +17,17 @@ from django.db.models import CharField, Value
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from sellercloud.models import SavedView, User
 from sellercloud.permissions import user_can
 
 from ..bulk import BULK_ACTIONS, bulk_actions_menu, bulk_favorite_toggle
+from ..choices import Channel, OrderStatus, PaymentStatus, ShippingStatus
 from ..filters import DEFAULT_SORT, OrderFilterForm, order_page, order_scope
-from ..models import BulkActionFavorite
+from ..models import BulkActionFavorite, Order
 
 # Columns of the grid (SPEC S7): label and sort key (orders.filters.SORT_FIELDS).
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -50,6 +54,113 @@ class Column:
     url: str
     # aria-sort value: "ascending", "descending" or "none"
     sorted: str
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """One order of the grid, formatted in Python: at 50-200 rows a page, formatting in template
+    tags ({% timezone %}, get_FOO_display, date filters) costed more than all the SQL."""
+
+    pk: int
+    url: str
+    channel: str
+    channel_order_id: str
+    company: str
+    order_date: str
+    customer: str
+    status: str
+    status_label: str
+    payment_status: str
+    shipping_status: str
+    ship_confirmed: str
+    grand_total: str
+    ship_by: str
+
+
+CHANNEL_LABELS = dict(Channel.choices)
+STATUS_LABELS = dict(OrderStatus.choices)
+PAYMENT_LABELS = dict(PaymentStatus.choices)
+SHIPPING_LABELS = dict(ShippingStatus.choices)
+
+
+def _grid_rows(orders: list[Order]) -> list[GridRow]:
+    """Dates in each company's time zone (SPEC S4), labels in Sellercloud's words."""
+    zones: dict[str, ZoneInfo] = {}
+    rows = []
+    for order in orders:
+        zone = zones.get(order.company.time_zone) or zones.setdefault(
+            order.company.time_zone, ZoneInfo(order.company.time_zone)
+        )
+        rows.append(
+            GridRow(
+                pk=order.pk,
+                url=order_detail_url(order.pk),
+                channel=CHANNEL_LABELS.get(order.channel, order.channel),
+                channel_order_id=order.channel_order_id,
+                company=order.company.name,
+                order_date=order.order_date.astimezone(zone).strftime("%d/%m/%Y %H:%M"),
+                customer=order.customer_name,
+                status=order.status,
+                status_label=STATUS_LABELS.get(order.status, order.status),
+                payment_status=PAYMENT_LABELS.get(order.payment_status, order.payment_status),
+                shipping_status=SHIPPING_LABELS.get(order.shipping_status, order.shipping_status),
+                ship_confirmed=order.ship_confirmed_at.astimezone(zone).strftime("%d/%m/%Y")
+                if order.ship_confirmed_at
+                else "",
+                grand_total=f"{order.grand_total} {order.currency}",
+                ship_by=order.ship_by.astimezone(zone).strftime("%d/%m/%Y") if order.ship_by else "",
+            )
+        )
+    return rows
+
+
+ROW_HTML = (
+    '<tr><td class="check"><input type="checkbox" name="ids" value="{pk}" aria-label="Select order {pk}" '
+    'data-mo-check></td><th scope="row"><a href="{url}">{pk}</a></th><td>{channel}</td>'
+    '<td class="mono">{channel_order_id}</td><td>{company}</td><td class="nowrap">{order_date}</td>'
+    '<td>{customer}</td><td><span class="status mo-status-{status}">{status_label}</span></td>'
+    '<td>{payment_status}</td><td>{shipping_status}</td><td class="nowrap">{ship_confirmed}</td>'
+    '<td class="num">{grand_total}</td><td class="nowrap">{ship_by}</td></tr>'
+)
+NOT_CONFIRMED = mark_safe('<span class="muted">No</span>')  # noqa: S308 (a constant)
+
+
+def _grid_body(rows: list[GridRow]) -> SafeString:
+    """The grid's rows as HTML, every value escaped by format_html (markup in a name is text).
+
+    Written here rather than in the template: 50 to 200 rows of 13 cells through template
+    variable lookups took longer than the SQL of the page (SPEC S11 asks under 60 ms a page).
+    """
+    return format_html_join(
+        "\n",
+        ROW_HTML,
+        ({**row.__dict__, "ship_confirmed": row.ship_confirmed or NOT_CONFIRMED} for row in rows),
+    )
+
+
+def _filter_widgets(form: OrderFilterForm) -> dict[str, object]:
+    """The filter inputs' options with what is selected, from the raw query string.
+
+    Rendered by hand in the template rather than through Django's widget templates, which cost
+    about 20 ms a page for these few fields (SPEC S11: the whole page should take less).
+    """
+    data = form.data
+
+    def options(name: str, choices: list[tuple[object, str]]) -> list[tuple[str, str, bool]]:
+        chosen = set(data.getlist(name))  # type: ignore[attr-defined]
+        return [(str(value), label, str(value) in chosen) for value, label in choices]
+
+    return {
+        "channel": options("channel", Channel.choices),
+        "company": options("company", [(c.pk, c.name) for c in form.companies]),
+        "status": options("status", OrderStatus.choices),
+        "payment_status": options("payment_status", PaymentStatus.choices),
+        "shipping_status": options("shipping_status", ShippingStatus.choices),
+        "date_from": data.get("date_from", ""),
+        "date_to": data.get("date_to", ""),
+        "q": data.get("q", ""),
+        "sort": data.get("sort", ""),
+    }
 
 
 @dataclass(frozen=True)
@@ -127,15 +238,18 @@ def order_list(request: HttpRequest) -> HttpResponse:
     orders = form.filter_qs(scope.orders)
     page = order_page(orders, ordering=form.ordering(), number=form.page_number, per_page=form.page_size)
     saved_views, starred = _menus(user)
-    rows = [(order, order_detail_url(order.pk)) for order in page.orders]
+    rows = _grid_rows(page.orders)
+    body = _grid_body(rows)
     return render(
         request,
         "orders/order_list.html",
         {
             "title": "Manage Orders",
             "form": form,
+            "filters": _filter_widgets(form),
             "page": page,
             "rows": rows,
+            "grid_body": body,
             "columns": _columns(request, form.sort_key),
             "filter_query": form.filter_query(),
             "saved_views": saved_views,

@@ -51,7 +51,7 @@ def employee_client(client, employee):
 
 def shown_ids(response) -> list[int]:
     """The Order IDs of the grid, in the order shown."""
-    return [order.pk for order, _url in response.context["rows"]]
+    return [row.pk for row in response.context["rows"]]
 
 
 # --- The grid -------------------------------------------------------------------------------------

@@ -1,0 +1,181 @@
+"""Manage Orders figures of SPEC S11, measured in-process with Django's test client.
+
+    BENCH_SCALE=small|full .venv/bin/python bench/manage_orders.py   (make bench runs it)
+
+On PostgreSQL only: the `bench` database (created when missing) for the full scale of
+1,000,000 orders, `bench_small` for 50,000 (so switching scale never mixes the two), unless
+DATABASE_URL names another. The orders are seeded once with `seed_orders` (COPY) into the company
+`bench-orders`, reused by later runs, then VACUUM ANALYZEd.
+
+Each page is requested BENCH_REPEAT times (default 25, at least 20) after a warm-up, ours and the
+Django admin changelist interleaved so both see the same machine noise; the figure is the p50 of
+the server time. The admin is configured fairly (orders/admin.py: the same list_display columns,
+list_filter on channel, search_fields on the same fields, Django's defaults including the full
+result count). Figures are merged into bench/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SCALE = os.environ.get("BENCH_SCALE", "full")
+SIZES = {"small": 50_000, "full": 1_000_000}
+if SCALE not in SIZES:
+    sys.exit(f"BENCH_SCALE must be one of {', '.join(SIZES)}, not {SCALE!r}")
+TARGET = SIZES[SCALE]
+DB_NAME = "bench" if SCALE == "full" else "bench_small"
+os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
+REPEAT = max(20, int(os.environ.get("BENCH_REPEAT", "25")))
+# Page 2000 of 50 at full scale (SPEC S11); the small set has about 700 Cdiscount pages.
+DEEP_PAGE = 2000 if SCALE == "full" else 500
+COMPANY_CODE = "bench-orders"
+RESULTS = ROOT / "bench" / "results.json"
+TRANSACTION_CONTROL = re.compile(
+    r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I
+)
+
+
+def ensure_database(url: str) -> None:
+    """Create the bench database when it does not exist yet."""
+    import psycopg
+    from psycopg import sql
+
+    server, _, name = url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+
+
+def main() -> None:
+    url = os.environ["DATABASE_URL"]
+    if not url.startswith("postgres"):
+        sys.exit("The Manage Orders bench runs on PostgreSQL (DATABASE_URL=postgres://...).")
+    ensure_database(url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.choices import Channel
+    from orders.models import Order
+    from sellercloud.models import Company, User
+
+    call_command("migrate", verbosity=0)
+    company = Company.objects.filter(code=COMPANY_CODE).first()
+    existing = Order.objects.filter(company=company).count() if company else 0
+    if existing < TARGET:
+        print(f"seeding {TARGET - existing} orders (have {existing}) ...", flush=True)
+        started = time.monotonic()
+        call_command("seed_orders", count=TARGET - existing, company=COMPANY_CODE, seed=existing + 1)
+        print(f"seeded in {time.monotonic() - started:.0f}s; VACUUM ANALYZE ...", flush=True)
+        with connection.cursor() as cursor:
+            for table in ("orders_order", "orders_orderitem", "orders_package"):
+                cursor.execute(f"VACUUM ANALYZE {table}")  # the visibility map makes id pages index-only
+        company = Company.objects.get(code=COMPANY_CODE)
+    total = Order.objects.count()
+
+    user, _ = User.objects.get_or_create(
+        username="bench-admin",
+        defaults={"is_client_admin": True, "is_staff": True, "is_superuser": True, "first_name": "Bench"},
+    )
+    client = Client()
+    client.force_login(user)
+
+    # A Cdiscount order from the middle of the set: its channel order id is the search term.
+    middle = Order.objects.filter(channel=Channel.CDISCOUNT).order_by("pk").values_list("pk", flat=True)
+    probe = Order.objects.get(pk=middle[min(TARGET // 3, middle.count() - 1)])
+    term = probe.channel_order_id
+
+    pages = {
+        "first": ("/orders/?channel=cdiscount", "/admin/orders/order/?channel__exact=cdiscount"),
+        "deep": (
+            f"/orders/?channel=cdiscount&page={DEEP_PAGE}",
+            f"/admin/orders/order/?channel__exact=cdiscount&p={DEEP_PAGE}",
+        ),
+        "search": (f"/orders/?q={term}", f"/admin/orders/order/?q={term}"),
+    }
+
+    # Check both answer, and that the search finds the order, before timing anything.
+    for name, (ours, admin) in pages.items():
+        for path in (ours, admin):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+        if name == "search":
+            assert term in client.get(ours).content.decode(), "our search did not find the order"
+
+    queries = {}
+    for name, (ours, admin) in pages.items():
+        for side, path in (("ours", ours), ("admin", admin)):
+            with CaptureQueriesContext(connection) as captured:
+                client.get(path)
+            # Statements that query or change data; BEGIN / COMMIT around the session save
+            # (SESSION_SAVE_EVERY_REQUEST) are transaction control, not queries.
+            queries[(name, side)] = sum(1 for q in captured if not TRANSACTION_CONTROL.match(q["sql"]))
+
+    timings: dict[tuple[str, str], list[float]] = {(n, s): [] for n in pages for s in ("ours", "admin")}
+    for _ in range(3):  # warm-up: caches, connections, the planner's statistics
+        for ours, admin in pages.values():
+            client.get(ours)
+            client.get(admin)
+    for _ in range(REPEAT):
+        for name, (ours, admin) in pages.items():
+            for side, path in (("ours", ours), ("admin", admin)):
+                started = time.perf_counter()
+                client.get(path)
+                timings[(name, side)].append((time.perf_counter() - started) * 1000)
+
+    p50 = {key: statistics.median(values) for key, values in timings.items()}
+    figures = {
+        "manage_orders_first_page_ms": round(p50[("first", "ours")], 1),
+        "manage_orders_deep_page_ms": round(p50[("deep", "ours")], 1),
+        "manage_orders_search_ms": round(p50[("search", "ours")], 1),
+        "manage_orders_queries": max(queries[(name, "ours")] for name in pages),
+        "admin_over_ours": round(p50[("first", "admin")] / p50[("first", "ours")], 2),
+    }
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results.update(figures)
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+
+    print(f"\nManage Orders on {total:,} orders ({SCALE}, {REPEAT} requests each, p50 server time)")
+    print(f"{'page':<28}{'ours ms':>10}{'admin ms':>10}{'admin/ours':>12}{'queries':>10}{'admin q':>9}")
+    labels = {
+        "first": "first page, Cdiscount",
+        "deep": f"page {DEEP_PAGE}, Cdiscount",
+        "search": "search channel order id",
+    }
+    for name in pages:
+        ours_ms, admin_ms = p50[(name, "ours")], p50[(name, "admin")]
+        print(
+            f"{labels[name]:<28}{ours_ms:>10.1f}{admin_ms:>10.1f}{admin_ms / ours_ms:>12.1f}"
+            f"{queries[(name, 'ours')]:>10}{queries[(name, 'admin')]:>9}"
+        )
+    goals = {
+        "manage_orders_first_page_ms": figures["manage_orders_first_page_ms"] < 60,
+        "manage_orders_deep_page_ms": figures["manage_orders_deep_page_ms"] < 60,
+        "manage_orders_search_ms": figures["manage_orders_search_ms"] < 60,
+        "manage_orders_queries": figures["manage_orders_queries"] <= 8,
+        "admin_over_ours": figures["admin_over_ours"] >= 5,
+    }
+    print()
+    for key, value in figures.items():
+        print(f"{key:<32}{value:>10}   {'goal met' if goals[key] else 'GOAL MISSED'}")
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

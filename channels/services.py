@@ -160,7 +160,7 @@ def download_run_now(
         return download_execute(run=run or new_run(), lock=lock)
 
 
-def download_run_queued(*, account_id: int, run_id: int | None) -> SyncRun | None:
+def download_run_queued(*, account_id: int, run_id: int | None, bypass_lock: bool = False) -> SyncRun | None:
     """What the download task does: a scheduled run (no run yet) or a queued manual one.
 
     With acks_late a task can be delivered again after its worker died: a run that is no longer
@@ -168,7 +168,7 @@ def download_run_queued(*, account_id: int, run_id: int | None) -> SyncRun | Non
     """
     account = CdiscountAccount.objects.get(pk=account_id)
     if run_id is None:
-        return download_run_now(account=account, trigger=SyncRun.Trigger.SCHEDULE)
+        return download_run_now(account=account, trigger=SyncRun.Trigger.SCHEDULE, bypass_lock=bypass_lock)
     run = SyncRun.objects.get(pk=run_id)
     if run.status != SyncRun.Status.QUEUED:
         if run.status == SyncRun.Status.PROCESSING and download_active_run(account=account) is not None:

@@ -17,9 +17,13 @@ def download_tick_task() -> list[int]:
 
 
 @shared_task(acks_late=True)
-def download_account_task(account_id: int, run_id: int | None = None) -> int | None:
-    """One download of one account (scheduled when run_id is None, else the queued manual run)."""
-    run = services.download_run_queued(account_id=account_id, run_id=run_id)
+def download_account_task(account_id: int, run_id: int | None = None, bypass_lock: bool = False) -> int | None:
+    """One download of one account (scheduled when run_id is None, else the queued manual run).
+
+    `bypass_lock` exists only for the test that runs two downloads of one account at once, to
+    prove the upsert alone keeps one order per marketplace order.
+    """
+    run = services.download_run_queued(account_id=account_id, run_id=run_id, bypass_lock=bypass_lock)
     return run.pk if run is not None else None
 
 

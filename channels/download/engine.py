@@ -13,6 +13,7 @@
 """
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +34,7 @@ from orders.choices import EventKind
 from orders.events import order_event
 from orders.models import Order
 
-from .upsert import Outcome, order_upsert_from_cdiscount, payload_sha256
+from .upsert import order_upsert_from_cdiscount, payload_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,17 @@ class RunState:
         default_factory=lambda: dict.fromkeys(["created", "updated", "unchanged", "skipped", "failed"], 0)
     )
     log: list[str] = field(default_factory=list)
+    lock_renewed: float = field(default_factory=time.monotonic)
+
+    def keep_lock(self, *, force: bool = False) -> None:
+        """Renew the account's lock after every page, and within a page that runs long (a slow
+        database), so a live run never loses it; raise LockLost if another run has it now."""
+        if self.lock is None:
+            return
+        if force or time.monotonic() - self.lock_renewed > settings.DOWNLOAD_LOCK_TTL_SECONDS / 3:
+            if not self.lock.renew():
+                raise LockLost()
+            self.lock_renewed = time.monotonic()
 
 
 def download_window(*, account: CdiscountAccount, start: datetime) -> tuple[datetime, datetime]:
@@ -177,6 +189,8 @@ def _read_all_pages(
 
 
 def _apply_page(state: RunState, items: list[PageItem]) -> None:
+    """Apply one page: one transaction (one commit per page, not per order), a savepoint per order
+    so a bad one is set aside alone; acceptances are sent once the page is committed."""
     # One query tells which orders of the page are unchanged since we last applied them.
     hashes = {item.order_id: payload_sha256(item.raw) for item in items if item.order_id}
     known = dict(
@@ -184,14 +198,21 @@ def _apply_page(state: RunState, items: list[PageItem]) -> None:
             "channel_order_id", "channel_payload_sha256"
         )
     )
-    for item in items:
-        order_id = item.order_id
-        if order_id:
-            state.seen.add(order_id)
-            if known.get(order_id) == hashes[order_id] and not _wants_acceptance(state, item):
-                state.counts["unchanged"] += 1
-                continue
-        _apply_item(state, item, hashes.get(order_id or ""))
+    to_accept: list[tuple[str, int | None]] = []
+    with transaction.atomic():
+        for item in items:
+            order_id = item.order_id
+            if order_id:
+                state.seen.add(order_id)
+                if known.get(order_id) == hashes[order_id] and not _wants_acceptance(state, item):
+                    state.counts["unchanged"] += 1
+                    continue
+            state.keep_lock()
+            order_pk = _apply_item(state, item, hashes.get(order_id or ""))
+            if order_id and _wants_acceptance(state, item):
+                to_accept.append((order_id, order_pk))
+    for order_id, order_pk in to_accept:
+        _auto_accept(state, order_id, order_pk)
 
 
 def _wants_acceptance(state: RunState, item: PageItem) -> bool:
@@ -200,21 +221,20 @@ def _wants_acceptance(state: RunState, item: PageItem) -> bool:
     )
 
 
-def _apply_item(state: RunState, item: PageItem, sha256: str | None) -> bool:
-    """Apply one order; a bad one becomes a SyncProblem. True when it was applied."""
+def _apply_item(state: RunState, item: PageItem, sha256: str | None) -> int | None:
+    """Apply one order in its own savepoint; a bad one becomes a SyncProblem. Returns our order's
+    id when we have the order."""
     if item.order is None:
         _problem(state, item.order_id or "", str(item.error), item.raw)
-        return False
+        return None
     try:
         result = order_upsert_from_cdiscount(account=state.account, cd_order=item.order, raw=item.raw, sha256=sha256)
     except Exception as exc:
         logger.exception("event=download_order_failed run=%s order=%s", state.run.pk, item.order.order_id)
         _problem(state, item.order.order_id, f"Could not apply the order: {type(exc).__name__}: {exc}", item.raw)
-        return False
+        return None
     state.counts[result.outcome.value] += 1
-    if _wants_acceptance(state, item):
-        _auto_accept(state, item.order.order_id, result.order_id)
-    return result.outcome != Outcome.SKIPPED
+    return result.order_id
 
 
 def _auto_accept(state: RunState, channel_order_id: str, order_pk: int | None) -> None:
@@ -239,8 +259,7 @@ def _problem(state: RunState, channel_order_id: str, message: str, raw: Any) -> 
 
 
 def _after_page(state: RunState, on_page: Callable[[SyncRun], None] | None) -> None:
-    if state.lock is not None and not state.lock.renew():
-        raise LockLost()
+    state.keep_lock(force=True)
     run = state.run
     run.pages += 1
     for name, value in state.counts.items():
@@ -254,9 +273,7 @@ def _after_page(state: RunState, on_page: Callable[[SyncRun], None] | None) -> N
 
 def _download_one(state: RunState, channel_order_id: str) -> None:
     """Download Order by ID, and the Retry of a problem: GET /orders/{id} and apply it."""
-    item = state.client.fetch_order(order_id=channel_order_id)
-    state.seen.add(channel_order_id)
-    _apply_item(state, item, None)
+    _apply_page(state, [state.client.fetch_order(order_id=channel_order_id)])
     _after_page(state, None)
 
 

@@ -8,16 +8,14 @@ from django.utils import timezone
 
 from channels.accounts import client_for
 from channels.download.engine import download_execute, run_create
-from channels.models import CdiscountAccount, SyncProblem, SyncRun
+from channels.models import SyncProblem, SyncRun
 from channels.services import download_claim_due_accounts, download_run_now, next_due_after, sync_problem_retry
 from orders.choices import OrderStatus, PaymentStatus
 from orders.models import Order, Payment
+from tests.channels.sandbox_helpers import account_for, importable, local
 from tests.factories import CdiscountAccountFactory
 
 pytestmark = pytest.mark.django_db
-
-PAID = {"InPreparation", "Shipped", "Delivered"}
-UNPAID = {"Processing", "WaitingAcceptance", "Accepted"}
 
 
 @pytest.fixture(autouse=True)
@@ -26,32 +24,6 @@ def fast_client(settings):
     settings.CDISCOUNT_HTTP_TIMEOUT = 0.5
     settings.CDISCOUNT_BACKOFF_BASE = 0.005
     settings.CDISCOUNT_MAX_ATTEMPTS = 8
-
-
-def account_for(sandbox, **fields) -> CdiscountAccount:
-    values = {
-        "environment": "custom",
-        "custom_api_base_url": sandbox.api_base_url,
-        "custom_token_url": sandbox.token_url,
-        "client_id": sandbox.config.client_id,
-        "client_secret": sandbox.config.client_secret,
-        "seller_id": sandbox.config.seller_id,
-        "download_enabled": True,
-    }
-    values.update(fields)
-    return CdiscountAccountFactory(**values)
-
-
-def importable(sandbox, *, allow_unpaid: bool) -> dict[str, str]:
-    """The sandbox's orders that SPEC S5 imports on a first download: id -> Cdiscount status."""
-    wanted = PAID | (UNPAID if allow_unpaid else set())
-    return {
-        o["orderId"]: o["status"] for o in sandbox.control._call("GET", "/orders")["orders"] if o["status"] in wanted
-    }
-
-
-def local(account) -> dict[str, str]:
-    return dict(Order.objects.filter(channel_account=account).values_list("channel_order_id", "channel_status"))
 
 
 def download(account, **kwargs) -> SyncRun:

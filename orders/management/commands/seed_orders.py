@@ -78,10 +78,8 @@ class Command(BaseCommand):
             # Ids are assigned here, so items and packages can refer to their order in the same pass.
             first_id = (Order.objects.aggregate(m=Max("id"))["m"] or 0) + 1
             batches = generator.batches(first_id=first_id, count=count)
-            if connection.vendor == "postgresql":
-                totals = _copy_postgresql(batches)
-            else:
-                totals = _bulk_create(batches)
+            copy = connection.vendor == "postgresql"
+            totals = _copy_postgresql(batches) if copy else _bulk_create(batches)
         self.stdout.write(
             f"Created {totals[0]} orders, {totals[1]} items, {totals[2]} packages in {target.code} "
             f"in {time.monotonic() - started:.1f}s."
@@ -248,7 +246,8 @@ def _copy_postgresql(batches: Iterator[tuple[list[dict], list[dict], list[dict]]
                 totals[index] += len(rows)
         # Explicit ids bypassed the sequence: move it past them.
         cursor.execute(
-            "SELECT setval(pg_get_serial_sequence('orders_order', 'id'), (SELECT COALESCE(MAX(id), 1) FROM orders_order))"
+            "SELECT setval(pg_get_serial_sequence('orders_order', 'id'), "
+            "(SELECT COALESCE(MAX(id), 1) FROM orders_order))"
         )
     return totals[0], totals[1], totals[2]
 

@@ -34,7 +34,8 @@ from orders.choices import EventKind
 from orders.events import order_event
 from orders.models import Order
 
-from .upsert import order_upsert_from_cdiscount, payload_sha256
+from .mapping import skip_reason
+from .upsert import NewCandidate, order_upsert_from_cdiscount, orders_create_new, payload_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -189,9 +190,13 @@ def _read_all_pages(
 
 
 def _apply_page(state: RunState, items: list[PageItem]) -> None:
-    """Apply one page: one transaction (one commit per page, not per order), a savepoint per order
-    so a bad one is set aside alone; acceptances are sent once the page is committed."""
-    # One query tells which orders of the page are unchanged since we last applied them.
+    """Apply one page in one transaction (one commit per page, not per order).
+
+    Orders we do not have yet are created together with a few bulk INSERTs; the others go one by
+    one, each in a savepoint so a bad one is set aside alone. Acceptances are sent once the page
+    is committed.
+    """
+    # One query tells which orders of the page we have, and which are unchanged since.
     hashes = {item.order_id: payload_sha256(item.raw) for item in items if item.order_id}
     known = dict(
         Order.objects.filter(channel_account=state.account, channel_order_id__in=list(hashes)).values_list(
@@ -199,20 +204,61 @@ def _apply_page(state: RunState, items: list[PageItem]) -> None:
         )
     )
     to_accept: list[tuple[str, int | None]] = []
+    new: dict[str, NewCandidate] = {}
     with transaction.atomic():
         for item in items:
             order_id = item.order_id
             if order_id:
                 state.seen.add(order_id)
-                if known.get(order_id) == hashes[order_id] and not _wants_acceptance(state, item):
-                    state.counts["unchanged"] += 1
-                    continue
+            if item.order is None or order_id is None:
+                _apply_item(state, item, None)
+                continue
+            if order_id not in known:
+                if skip_reason(order=item.order, exists=False, allow_unpaid=state.account.allow_unpaid_orders):
+                    state.counts["skipped"] += 1
+                else:
+                    new[order_id] = NewCandidate(cd_order=item.order, raw=item.raw, sha256=hashes[order_id])
+            elif known[order_id] == hashes[order_id]:
+                state.counts["unchanged"] += 1
+            else:
+                state.keep_lock()
+                _apply_item(state, item, hashes[order_id])
+            if _wants_acceptance(state, item):
+                to_accept.append((order_id, None))
+        created = _create_new(state, list(new.values()))
+    for order_id, _ in to_accept:
+        _auto_accept(state, order_id, created.get(order_id) or _order_pk(state, order_id))
+
+
+def _create_new(state: RunState, candidates: list[NewCandidate]) -> dict[str, int]:
+    """Create the page's new orders at once; if one exists after all (a concurrent download),
+    apply them one by one instead. Returns Cdiscount id -> our order id."""
+    if not candidates:
+        return {}
+    state.keep_lock()
+    try:
+        results = orders_create_new(account=state.account, candidates=candidates)
+    except Exception:
+        logger.exception("event=download_bulk_create_failed run=%s", state.run.pk)
+        results = None  # a bad order among them: the one-by-one path sets it aside alone
+    if results is None:
+        created = {}
+        for candidate in candidates:
             state.keep_lock()
-            order_pk = _apply_item(state, item, hashes.get(order_id or ""))
-            if order_id and _wants_acceptance(state, item):
-                to_accept.append((order_id, order_pk))
-    for order_id, order_pk in to_accept:
-        _auto_accept(state, order_id, order_pk)
+            item = PageItem(raw=candidate.raw, order=candidate.cd_order, error=None)
+            if (order_pk := _apply_item(state, item, candidate.sha256)) is not None:
+                created[candidate.cd_order.order_id] = order_pk
+        return created
+    state.counts["created"] += len(results)
+    return {c.cd_order.order_id: r.order_id for c, r in zip(candidates, results, strict=True) if r.order_id}
+
+
+def _order_pk(state: RunState, channel_order_id: str) -> int | None:
+    return (
+        Order.objects.filter(channel_account=state.account, channel_order_id=channel_order_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def _wants_acceptance(state: RunState, item: PageItem) -> bool:

@@ -23,43 +23,26 @@ from django.utils import timezone
 
 from channels.cdiscount import schemas
 from channels.models import CdiscountAccount, ChannelPayload
-from orders.choices import Channel, EventKind, HoldSource, OrderStatus, ShippingStatus, UploadStatus
+from orders.choices import EventKind, HoldSource, OrderStatus, ShippingStatus, UploadStatus
 from orders.events import order_event
 from orders.models import Order, OrderItem, Package, Payment
 from orders.payments import order_refresh_payment_status
 from orders.rules import check_transition, has_live_package
 from orders.services import order_hold, order_release_hold
 
-from .mapping import (
-    CANCEL_REQUEST_HOLD_REASON,
-    PAYMENT_OPERATION_TYPE,
-    Bucket,
-    ItemData,
-    OrderData,
-    map_order,
-    skip_reason,
+from .create import (
+    CHANNEL_FIELDS,
+    SOURCE,
+    item_values,
+    new_order,
+    new_orders_save,
+    package_for_parcel,
+    payment_event,
+    payment_for,
 )
+from .mapping import CANCEL_REQUEST_HOLD_REASON, PAYMENT_OPERATION_TYPE, Bucket, OrderData, map_order, skip_reason
 
 logger = logging.getLogger(__name__)
-SOURCE = "Cdiscount"
-
-# Order fields taken from the channel as they are, each time they change.
-CHANNEL_FIELDS = (
-    "channel_status",
-    "channel_updated_at",
-    "ship_by",
-    "customer_reference",
-    "customer_name",
-    "billing_address",
-    "delivery_mode",
-    "currency",
-    "subtotal",
-    "shipping_total",
-    "grand_total",
-    "commission_with_vat",
-    "commission_without_vat",
-)
-ITEM_FIELDS = tuple(f for f in ItemData.__dataclass_fields__ if f != "channel_line_id")
 
 
 class Outcome(StrEnum):
@@ -102,62 +85,53 @@ def order_upsert_from_cdiscount(
         if reason := skip_reason(order=cd_order, exists=order is not None, allow_unpaid=account.allow_unpaid_orders):
             return UpsertResult(Outcome.SKIPPED, None, reason)
         data = map_order(cd_order)
-        created = False
         if order is None:
-            order, created = _create_or_lock(account, data)
-            if not created and order.channel_payload_sha256 == sha256:
-                return UpsertResult(Outcome.UNCHANGED, order.pk)
-        changed = _apply(order=order, data=data, created=created, account=account)
+            new = new_order(account=account, data=data, raw=raw, sha256=sha256)
+            try:
+                with transaction.atomic():
+                    new_orders_save([new])
+                return UpsertResult(Outcome.CREATED, new.order.pk)
+            except IntegrityError:
+                # Another worker created it a moment ago: the constraint kept it to one row.
+                order = _locked_order(account, cd_order.order_id)
+                if order is None:  # that transaction rolled back after all
+                    raise
+                if order.channel_payload_sha256 == sha256:
+                    return UpsertResult(Outcome.UNCHANGED, order.pk)
+        changed = _apply(order=order, data=data)
         ChannelPayload.objects.get_or_create(order=order, sha256=sha256, defaults={"raw": raw})
         order.channel_payload_sha256 = sha256
         order.save(update_fields=["channel_payload_sha256"])
-    if created:
-        return UpsertResult(Outcome.CREATED, order.pk)
     return UpsertResult(Outcome.UPDATED if changed else Outcome.UNCHANGED, order.pk)
 
 
-def _create_or_lock(account: CdiscountAccount, data: OrderData) -> tuple[Order, bool]:
+@dataclass(frozen=True)
+class NewCandidate:
+    """An order of a page that we do not have yet, parsed and hashed."""
+
+    cd_order: schemas.Order
+    raw: Any
+    sha256: str
+
+
+def orders_create_new(*, account: CdiscountAccount, candidates: list[NewCandidate]) -> list[UpsertResult] | None:
+    """Create a page's new orders together (a few bulk INSERTs). Returns None, having written
+    nothing, when one of them exists after all (a concurrent download): the caller then applies
+    them one by one with order_upsert_from_cdiscount."""
+    new = [new_order(account=account, data=map_order(c.cd_order), raw=c.raw, sha256=c.sha256) for c in candidates]
     try:
         with transaction.atomic():
-            order = Order.objects.create(
-                company_id=account.company_id,
-                channel=Channel.CDISCOUNT,
-                channel_account=account,
-                channel_order_id=data.channel_order_id,
-                order_date=data.order_date,
-                status=OrderStatus.IN_PROCESS,
-                shipping_address=data.shipping_address or {},
-                **{field: getattr(data, field) for field in CHANNEL_FIELDS},
-            )
+            new_orders_save(new)
     except IntegrityError:
-        # Another worker created it a moment ago: the constraint kept it to one row; update that.
-        order = _locked_order(account, data.channel_order_id)
-        if order is None:  # the other transaction rolled back after all: the key is free again
-            raise
-        return order, False
-    OrderItem.objects.bulk_create(
-        [OrderItem(order=order, channel_line_id=i.channel_line_id, **_item_values(i)) for i in data.items]
-    )
-    order_event(
-        order=order,
-        kind=EventKind.CREATED,
-        message=f"Cdiscount: order downloaded ({data.channel_status})",
-        source=SOURCE,
-        data={"channel_status": data.channel_status},
-    )
-    return order, True
+        return None
+    return [UpsertResult(Outcome.CREATED, n.order.pk) for n in new]
 
 
-def _item_values(item: ItemData) -> dict[str, Any]:
-    return {field: getattr(item, field) for field in ITEM_FIELDS}
-
-
-def _apply(*, order: Order, data: OrderData, created: bool, account: CdiscountAccount) -> bool:
-    """Bring the order in line with the channel's data, as far as who-wins allows. True if changed."""
-    changed = False
-    if not created:
-        changed |= _update_fields(order, data)
-        changed |= _update_items(order, data)
+def _apply(*, order: Order, data: OrderData) -> bool:
+    """Bring an order we have in line with the channel's data, as far as who-wins allows.
+    True if anything changed."""
+    changed = _update_fields(order, data)
+    changed |= _update_items(order, data)
     changed |= _ensure_payment(order, data)
     if data.bucket == Bucket.SHIPPED:
         changed |= _apply_shipped(order, data)
@@ -198,7 +172,7 @@ def _update_items(order: Order, data: OrderData) -> bool:
     changed_lines = []
     for item in data.items:
         current = existing.get(item.channel_line_id)
-        values = _item_values(item)
+        values = item_values(item)
         if current is None:
             OrderItem.objects.create(order=order, channel_line_id=item.channel_line_id, **values)
             changed_lines.append(item.channel_line_id)
@@ -231,25 +205,11 @@ def _ensure_payment(order: Order, data: OrderData) -> bool:
         return False
     try:
         with transaction.atomic():
-            Payment.objects.create(
-                order=order,
-                operation_type=PAYMENT_OPERATION_TYPE,
-                method=data.payment_method,
-                amount=data.grand_total,
-                currency=data.currency,
-                paid_at=data.channel_updated_at,
-                reference=data.payment_reference,
-            )
+            payment_for(order=order, data=data).save()
     except IntegrityError:
         return False  # recorded by a concurrent download
     order_refresh_payment_status(order=order)
-    order_event(
-        order=order,
-        kind=EventKind.PAYMENT,
-        message=f"Cdiscount payment of {data.grand_total} {data.currency} recorded",
-        source=SOURCE,
-        data={"amount": str(data.grand_total), "reference": data.payment_reference},
-    )
+    payment_event(order=order, data=data).save()
     return True
 
 
@@ -313,15 +273,7 @@ def _record_parcel(order: Order, data: OrderData) -> bool:
         return True
     if data.parcel is None or has_live_package(order):
         return False
-    Package.objects.create(
-        order=order,
-        carrier=data.parcel.carrier_name or "Unknown",
-        tracking_number=data.parcel.parcel_number[:50],
-        tracking_url=data.parcel.tracking_url[:500],
-        ship_date=timezone.localtime(data.channel_updated_at).date(),
-        upload_status=UploadStatus.UPLOADED,
-        uploaded_at=timezone.now(),
-    )
+    package_for_parcel(order=order, data=data).save()
     order_event(
         order=order,
         kind=EventKind.SHIPMENT,

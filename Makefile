@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run prerequisites test lint check venv clean
+.PHONY: run prerequisites test lint check venv clean bench
 
 # The whole product in the foreground on embedded defaults (SQLite, embedded Redis), or on the
 # servers DATABASE_URL / REDIS_URL name: migrate, seed the demo, then web, worker, beat and the
@@ -29,6 +29,16 @@ $(VENV)/.installed: requirements.txt
 # The whole suite: SQLite + embedded Redis when nothing is set, DATABASE_URL / REDIS_URL otherwise.
 test: venv
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# SPEC S11 figures on PostgreSQL (each script creates and seeds its own bench database once, then
+# reuses it), merged into bench/results.json. BENCH_SCALE=small for a quick run; full by default.
+BENCH_SCALE ?= full
+BENCH_SCRIPTS := $(filter-out bench/common.py bench/__init__.py,$(sort $(wildcard bench/*.py)))
+bench: venv
+	@for script in $(BENCH_SCRIPTS); do \
+	  echo "== $$script (BENCH_SCALE=$(BENCH_SCALE))"; \
+	  BENCH_SCALE=$(BENCH_SCALE) $(PY) $$script || exit 1; \
+	done
 
 lint: venv
 	$(VENV)/bin/ruff check .

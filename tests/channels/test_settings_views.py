@@ -379,3 +379,18 @@ def test_get_token_reports_the_marketplace_refusal(manager_client, account, sett
     assert "Get Token failed" in response.content.decode()
     assert SECRET not in response.content.decode()
     assert SyncRun.objects.get().status == SyncRun.Status.FAILED
+
+
+def test_download_order_by_id_queues_a_run_for_that_order(
+    manager_client, account, monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr("channels.tasks.download_account_task.delay", lambda *args: queued.append(args))
+    url = reverse("cdiscount_download_order", args=[account.company_id])
+    assert "Letters, digits" in manager_client.post(url, {"channel_order_id": "not an id"}).content.decode()
+    assert not SyncRun.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post(url, {"channel_order_id": " 2611291365RKJRZ "})
+    run = SyncRun.objects.get()
+    assert run.channel_order_id == "2611291365RKJRZ" and not run.is_backfill
+    assert response["Location"] == reverse("sync_run", args=[run.pk]) and queued == [(account.pk, run.pk)]

@@ -115,6 +115,14 @@
       select.addEventListener("change", function () { select.form.submit(); });
     });
     document.querySelectorAll("[data-mo-job]").forEach(setupJob);
+    // Empty filters stay out of the URL, so a bookmark or a Saved View reads as what it filters.
+    document.querySelectorAll("[data-mo-filters]").forEach(function (form) {
+      form.addEventListener("submit", function () {
+        form.querySelectorAll("input, select").forEach(function (field) {
+          if (field.name && !field.multiple && field.type !== "checkbox" && field.value === "") field.disabled = true;
+        });
+      });
+    });
     setupSelection();
   });
 })();

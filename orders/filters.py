@@ -112,18 +112,22 @@ def order_scope(user: User, permission: Permission = Permission.VIEW_ORDERS) -> 
 def search_q(term: str) -> Q:
     """The search box (SPEC S7) as one condition: the order's id is among the matches.
 
-    Exact: Order ID, Channel Order ID, SKU, tracking number. Substring: customer name. Prefix:
-    customer reference. Each part is its own indexed lookup; their UNION is small, and the outer
-    query then applies the filters and the sort.
+    Exact: Order ID, Channel Order ID, SKU, tracking number. Substring: customer name (terms
+    without digits). Prefix: customer reference. Each part is its own indexed lookup; their
+    UNION is small, and the outer query then applies the filters and the sort.
     """
     term = term.strip()
     parts = [
         Order.objects.filter(channel_order_id=term).values("pk"),
         OrderItem.objects.filter(sku=term).values("order_id"),
         Package.objects.filter(tracking_number=term).values("order_id"),
-        Order.objects.filter(customer_name__icontains=term).values("pk"),
         Order.objects.filter(customer_reference__istartswith=term).values("pk"),
     ]
+    if not any(char.isdigit() for char in term):
+        # A term with a digit is an id, a SKU, a tracking number or a reference, not part of a
+        # name; and the trigrams of long digit strings match nearly every row's reference-like
+        # text, which would make the name lookup the slowest part of an id search.
+        parts.append(Order.objects.filter(customer_name__icontains=term).values("pk"))
     if term.isdigit() and len(term) < 19:  # fits a bigint: it may be an Order ID
         parts.append(Order.objects.filter(pk=int(term)).values("pk"))
     # Model orderings are dropped: a compound statement cannot sort its parts.

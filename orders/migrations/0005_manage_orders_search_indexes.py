@@ -1,6 +1,7 @@
 """Indexes for the Manage Orders search box (SPEC S7), outside the model state on purpose.
 
-- Trigram GIN indexes on UPPER(customer_name) and UPPER(customer_reference), PostgreSQL only:
+- Trigram GIN indexes on UPPER(customer_name) and UPPER(customer_reference), PostgreSQL only (0006
+  replaces the reference one by a prefix B-tree):
   Django's icontains / istartswith compile to UPPER(col::text) LIKE UPPER(%s), which these serve.
   SQLite has no pg_trgm; there the search is a plain LIKE.
 - A B-tree index on Package.tracking_number for the exact tracking search, on every database

@@ -31,3 +31,6 @@ def download_account_task(account_id: int, run_id: int | None = None, bypass_loc
 def sync_runs_purge() -> int:
     """Nightly: purge old sync runs (beat entry purge-old-sync-runs)."""
     return services.sync_runs_purge()
+
+
+from .upload_tasks import *  # noqa: E402,F401,F403

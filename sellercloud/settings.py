@@ -181,6 +181,7 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "download-due-accounts": {"task": "channels.tasks.download_tick_task", "schedule": 60.0},
+    "upload-due-accounts": {"task": "channels.upload_tasks.upload_tick_task", "schedule": 60.0},
     "purge-old-sync-runs": {
         "task": "channels.tasks.sync_runs_purge",
         "schedule": crontab(hour=3, minute=17),

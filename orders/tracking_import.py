@@ -1,0 +1,306 @@
+"""Import Tracking (SPEC S8): a CSV of shipments, each row a Ship Order with the same rules.
+
+The file: a header row, then one row per order, with the columns Order ID or Channel Order ID,
+Carrier, Tracking Number and Ship Date (optional: Service, Tracking URL, Shipping Cost). Column
+names are matched loosely ("Tracking #", "tracking_number", "N° de suivi" ...); `;`, `,` or tab
+delimited; UTF-8 with or without a BOM (Excel's "CSV UTF-8"), or Windows-1252 (Excel's plain CSV).
+Dates as 2026-03-31, 31/03/2026, 31.03.2026 or 31-03-2026 (day first: a French product), with or
+without a time; a blank ship date means today in the order's company time zone.
+
+Each row is shipped through orders.services.order_ship in its own transaction: a bad row changes
+nothing and does not stop the others. Only orders of the companies where the user may process
+orders are found; any other order is "not found", exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import IO
+
+from django.db import transaction
+
+from sellercloud.models import User
+from sellercloud.permissions import Permission, user_can, user_companies
+
+from .choices import UploadStatus
+from .models import Order
+from .rules import OrderRuleError
+from .services import company_today, order_ship
+
+logger = logging.getLogger(__name__)
+
+MAX_BYTES = 2 * 1024 * 1024
+
+__all__ = ["MAX_BYTES", "RowOutcome", "RowResult", "TrackingImportError", "TrackingImportReport", "tracking_import"]
+
+
+class TrackingImportError(ValueError):
+    """The file as a whole cannot be imported (not a CSV, too large, no known header); nothing changed."""
+
+
+class RowOutcome(StrEnum):
+    SHIPPED = "shipped"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """One row's result, for the report."""
+
+    row: int  # the row number in the file (the header is row 1)
+    order_ref: str  # what the row named: the Order ID or the Channel Order ID
+    order_id: int | None  # our order, when found
+    outcome: RowOutcome
+    message: str
+    package_id: int | None = None
+
+
+@dataclass
+class TrackingImportReport:
+    """What an import did, row by row."""
+
+    rows: list[RowResult] = field(default_factory=list)
+
+    @property
+    def shipped(self) -> int:
+        return sum(r.outcome == RowOutcome.SHIPPED for r in self.rows)
+
+    @property
+    def errors(self) -> int:
+        return sum(r.outcome == RowOutcome.ERROR for r in self.rows)
+
+
+# Header names, normalised (lowercase, accents and non-letters removed) -> our field.
+_HEADERS = {
+    "order_id": {
+        "orderid",
+        "order",
+        "id",
+        "ordernumber",
+        "orderno",
+        "commande",
+        "ncommande",
+        "ndecommande",
+        "numerocommande",
+        "numerodecommande",
+    },
+    "channel_order_id": {
+        "channelorderid",
+        "channelorder",
+        "channelordernumber",
+        "cdiscountorderid",
+        "marketplaceorderid",
+        "marketplaceorder",
+        "ordercdiscount",
+        "commandecdiscount",
+    },
+    "carrier": {"carrier", "carriername", "shippingcarrier", "transporteur"},
+    "tracking_number": {
+        "trackingnumber",
+        "tracking",
+        "trackingno",
+        "trackingnum",
+        "trackingid",
+        "parcelnumber",
+        "numerodesuivi",
+        "ndesuivi",
+        "suivi",
+    },
+    "ship_date": {"shipdate", "shippeddate", "dateshipped", "shippingdate", "dateexpedition", "dateenvoi"},
+    "service": {"service", "shippingservice", "shipmethod", "shippingmethod"},
+    "tracking_url": {"trackingurl", "trackinglink", "urlsuivi", "liensuivi"},
+    "shipping_cost": {"shippingcost", "cost", "coutexpedition", "fraisdeport"},
+}
+_REQUIRED_TEXT = "Order ID (or Channel Order ID), Carrier, Tracking Number, Ship Date"
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d/%m/%y")
+
+
+def _normalise(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
+    return re.sub(r"[^a-z]", "", text.replace("#", "number"))
+
+
+def _read(file: IO[bytes] | bytes) -> bytes:
+    if isinstance(file, bytes | bytearray):
+        data = bytes(file)
+    else:
+        size = getattr(file, "size", None)
+        if size is not None and size > MAX_BYTES:
+            raise TrackingImportError(_too_large(size))
+        data = file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise TrackingImportError(_too_large(len(data)))
+    return data
+
+
+def _too_large(size: int) -> str:
+    return f"The file is too large ({size / 1024 / 1024:.1f} MB): at most 2 MB. Split it into several files."
+
+
+def _decode(data: bytes) -> str:
+    if not data.strip():
+        raise TrackingImportError("The file is empty.")
+    # A spreadsheet, a PDF or an image has NUL bytes (or other control characters) a CSV never has.
+    sample = data[:8192]
+    if b"\x00" in sample or data[:4] == b"PK\x03\x04":
+        raise TrackingImportError("This is not a CSV file: save the sheet as CSV (UTF-8) and import that.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # Excel's plain "CSV" on French Windows
+    if sum(ch < " " and ch not in "\r\n\t" for ch in text[:8192]) > 0:
+        raise TrackingImportError("This is not a CSV file: save the sheet as CSV (UTF-8) and import that.")
+    return text
+
+
+def _delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    columns: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = _normalise(name)
+        for field_name, names in _HEADERS.items():
+            if key in names and field_name not in columns:
+                columns[field_name] = index
+    has_order = "order_id" in columns or "channel_order_id" in columns
+    if not (has_order and "carrier" in columns and "tracking_number" in columns):
+        found = ", ".join(repr(h.strip()) for h in header if h.strip()) or "nothing"
+        raise TrackingImportError(f"The first row must be a header with the columns {_REQUIRED_TEXT}; found {found}.")
+    return columns
+
+
+def _parse_date(value: str) -> date:
+    text = value.strip().split("T")[0].split(" ")[0]
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise OrderRuleError(f"Ship date {value.strip()!r} is not a date: write it as 2026-03-31 or 31/03/2026.")
+
+
+def _parse_cost(value: str) -> Decimal:
+    text = value.strip().replace("€", "").replace(" ", "").replace(",", ".")
+    if not text:
+        return Decimal("0.00")
+    try:
+        return Decimal(text).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise OrderRuleError(f"Shipping cost {value.strip()!r} is not an amount.") from None
+
+
+def _allowed_company_ids(user: User) -> set[int]:
+    return {c.pk for c in user_companies(user) if user_can(user, Permission.PROCESS_ORDERS, c)}
+
+
+def _find_order(*, order_id: str, channel_order_id: str, companies: set[int]) -> Order:
+    """The order the row names, among the user's companies; OrderRuleError when there is none
+    (an order of another company is "not found" too) or when a channel id names several."""
+    orders = Order.objects.filter(company_id__in=companies)
+    ref = order_id.strip().lstrip("#")
+    if ref:
+        if ref.isdigit():
+            order = orders.filter(pk=int(ref)).first()
+            if order is not None:
+                return order
+            if not channel_order_id:
+                raise OrderRuleError(f"Order {ref} not found.")
+        elif not channel_order_id:
+            channel_order_id = ref  # an Order ID column holding marketplace ids
+    ref = channel_order_id.strip()
+    matches = list(orders.filter(channel_order_id=ref)[:2])
+    if not matches:
+        raise OrderRuleError(f"Order {ref} not found.")
+    if len(matches) > 1:
+        raise OrderRuleError(f"Channel order id {ref} matches several orders: use the Order ID column.")
+    return matches[0]
+
+
+def tracking_import(*, file: IO[bytes] | bytes, user: User) -> TrackingImportReport:
+    """Import Tracking: ship each row's order (SPEC S8) and report each row's result.
+
+    Raises TrackingImportError, changing nothing, when the file cannot be read as a CSV of
+    shipments (not a CSV, larger than 2 MB, no known header). A row's own problem (order not
+    found, On Hold, already shipped, a bad tracking number or date...) is reported for that row;
+    the other rows go on. Rows with every cell blank are ignored.
+    """
+    text = _decode(_read(file))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.splitlines()[0]))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise TrackingImportError(f"This is not a CSV file: {exc}") from None
+    columns = _columns(header)
+    companies = _allowed_company_ids(user)
+    report = TrackingImportReport()
+    row_number = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            row_number += 1
+            report.rows.append(RowResult(row_number, "", None, RowOutcome.ERROR, f"Unreadable row: {exc}"))
+            continue
+        row_number += 1
+        if not any(c.strip() for c in cells):
+            continue
+        report.rows.append(_import_row(row_number, cells, columns, companies, user))
+    logger.info(
+        "event=tracking_import user=%s rows=%d shipped=%d errors=%d",
+        user.pk,
+        len(report.rows),
+        report.shipped,
+        report.errors,
+    )
+    return report
+
+
+def _import_row(
+    row_number: int, cells: list[str], columns: dict[str, int], companies: set[int], user: User
+) -> RowResult:
+    def cell(name: str) -> str:
+        index = columns.get(name)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    order_ref = cell("order_id") or cell("channel_order_id")
+    order: Order | None = None
+    try:
+        if not order_ref:
+            raise OrderRuleError("The row names no order: fill in Order ID or Channel Order ID.")
+        order = _find_order(order_id=cell("order_id"), channel_order_id=cell("channel_order_id"), companies=companies)
+        ship_date = _parse_date(cell("ship_date")) if cell("ship_date") else company_today(order)
+        # Its own transaction (a savepoint if the caller has one): a failed row leaves no trace.
+        with transaction.atomic():
+            package = order_ship(
+                order=order,
+                by=user,
+                carrier=cell("carrier"),
+                tracking_number=cell("tracking_number"),
+                ship_date=ship_date,
+                service=cell("service"),
+                tracking_url=cell("tracking_url"),
+                shipping_cost=_parse_cost(cell("shipping_cost")),
+            )
+    except OrderRuleError as exc:
+        return RowResult(row_number, order_ref, order.pk if order else None, RowOutcome.ERROR, str(exc))
+    except Exception as exc:  # a database error on one row must not stop the others
+        logger.exception("event=tracking_import_row_failed row=%d order=%s", row_number, order_ref)
+        return RowResult(row_number, order_ref, order.pk if order else None, RowOutcome.ERROR, f"Could not ship: {exc}")
+    message = f"Shipped with {package.carrier} {package.tracking_number}"
+    if package.upload_status == UploadStatus.PENDING:
+        message += ": tracking waits for upload to Cdiscount"
+    return RowResult(row_number, order_ref, order.pk, RowOutcome.SHIPPED, message, package.pk)

@@ -1,0 +1,213 @@
+"""Import Tracking (SPEC S8): each CSV row is a Ship Order with the same rules; a bad row changes
+nothing and does not stop the others; orders outside the user's companies are not found."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from orders.choices import OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
+from orders.models import Order, OrderEvent, Package
+from orders.services import order_hold
+from orders.tracking_import import MAX_BYTES, RowOutcome, TrackingImportError, tracking_import
+from tests.factories import CdiscountAccountFactory, CompanyFactory, MembershipFactory, OrderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def company():
+    return CompanyFactory()
+
+
+@pytest.fixture
+def clerk(company):
+    """An employee who may process the orders of `company` only."""
+    user = UserFactory()
+    MembershipFactory(user=user, company=company, can_process_orders=True)
+    return user
+
+
+def paid(company, **fields) -> Order:
+    return OrderFactory(company=company, payment_status=PaymentStatus.CHARGED, **fields)
+
+
+def csv_bytes(text: str, *, bom: bool = False, encoding: str = "utf-8") -> bytes:
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding)
+
+
+def state(order: Order) -> tuple:
+    order.refresh_from_db()
+    return (order.status, order.shipping_status, order.packages.count(), order.events.count())
+
+
+def test_semicolons_a_bom_channel_ids_and_french_dates_ship_each_order(company, clerk):
+    # given two Cdiscount orders, the account's upload on
+    CdiscountAccountFactory(company=company, upload_enabled=True)
+    first, second = paid(company), paid(company)
+    today = timezone.localdate()
+    text = (
+        "Channel Order ID;Carrier;Tracking Number;Ship Date\r\n"
+        f"{first.channel_order_id};Colissimo;6A0001;{today:%d/%m/%Y}\r\n"
+        f"{second.channel_order_id};DPD;DPD0002;{today.isoformat()}\r\n"
+    )
+
+    # when
+    report = tracking_import(file=csv_bytes(text, bom=True), user=clerk)
+
+    # then each row is a Ship Order: Completed, Fully Shipped, a Pending package, an event by the user
+    assert [(r.row, r.order_id, r.outcome) for r in report.rows] == [
+        (2, first.pk, RowOutcome.SHIPPED),
+        (3, second.pk, RowOutcome.SHIPPED),
+    ]
+    assert report.rows[0].message == "Shipped with Colissimo 6A0001: tracking waits for upload to Cdiscount"
+    assert (report.shipped, report.errors) == (2, 0)
+    for order, number in ((first, "6A0001"), (second, "DPD0002")):
+        order.refresh_from_db()
+        assert (order.status, order.shipping_status) == (OrderStatus.COMPLETED, ShippingStatus.FULLY_SHIPPED)
+        package = order.packages.get()
+        assert (package.tracking_number, package.ship_date, package.upload_status) == (
+            number,
+            today,
+            UploadStatus.PENDING,
+        )
+        assert OrderEvent.objects.filter(order=order, user=clerk).exists()
+
+
+def test_commas_order_ids_optional_columns_and_a_blank_date_meaning_today(company, clerk):
+    order = paid(company)
+    text = (
+        "order_id,carrier,tracking #,ship date,service,tracking url,shipping cost\n"
+        f'{order.pk},Colissimo,6A0003,,Domicile,https://www.laposte.fr/suivi?code=6A0003,"4,90"\n'
+        "\n"  # a blank line is ignored
+    )
+
+    report = tracking_import(file=io.BytesIO(csv_bytes(text)), user=clerk)
+
+    assert [(r.row, r.outcome) for r in report.rows] == [(2, RowOutcome.SHIPPED)]
+    package = order.packages.get()
+    assert (package.service, package.tracking_url, str(package.shipping_cost)) == (
+        "Domicile",
+        "https://www.laposte.fr/suivi?code=6A0003",
+        "4.90",
+    )
+    assert package.ship_date == timezone.localdate()
+    assert package.upload_status == UploadStatus.NOT_REQUIRED  # upload off for the account
+
+
+def test_a_bad_row_changes_nothing_and_the_others_go_on(company, clerk):
+    # given good orders around bad rows of every kind
+    good_1, good_2 = paid(company), paid(company)
+    spaced, on_hold, canceled, unpaid, future = (paid(company) for _ in range(5))
+    Order.objects.filter(pk=unpaid.pk).update(payment_status=PaymentStatus.NO_PAYMENT)
+    order_hold(order=on_hold, reason="Check the address", by=clerk)
+    Order.objects.filter(pk=canceled.pk).update(status=OrderStatus.CANCELED)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    before = {o.pk: state(o) for o in (spaced, on_hold, canceled, unpaid, future)}
+    text = "\n".join(
+        [
+            "Order ID;Carrier;Tracking Number;Ship Date",
+            f"{good_1.pk};Colissimo;6A0010;",
+            f"{spaced.pk};Colissimo;6A 0011;",
+            f"{on_hold.pk};Colissimo;6A0012;",
+            f"{canceled.pk};Colissimo;6A0013;",
+            f"{unpaid.pk};Colissimo;6A0014;",
+            f"{future.pk};Colissimo;6A0015;{tomorrow.isoformat()}",
+            f"{future.pk};Colissimo;6A0016;31/02/2026",
+            "999999999;Colissimo;6A0017;",
+            f"{good_1.pk};Colissimo;6A0018;",  # the same order twice: the second is refused
+            f"{good_2.pk};;6A0019;",
+            f"{good_2.pk};Colissimo;6A0020;",
+        ]
+    )
+
+    report = tracking_import(file=csv_bytes(text), user=clerk)
+
+    outcomes = [(r.row, r.outcome) for r in report.rows]
+    assert outcomes == [(2, "shipped")] + [(n, "error") for n in range(3, 12)] + [(12, "shipped")]
+    messages = {r.row: r.message for r in report.rows}
+    assert messages[3] == "Tracking number cannot contain spaces or the characters & * $."
+    assert messages[4] == "The order is On Hold: release the hold first."
+    assert messages[5] == "The order is Canceled: it cannot be shipped."
+    assert messages[6] == "The order is not paid: ship it once its payment has arrived."
+    assert messages[7] == "Ship date cannot be in the future."
+    assert "is not a date" in messages[8]
+    assert messages[9] == "Order 999999999 not found."
+    assert "already has a package" in messages[10]
+    assert messages[11] == "Carrier is required."
+    for order in (spaced, on_hold, canceled, unpaid, future):
+        assert state(order) == before[order.pk]
+    assert Package.objects.count() == 2
+
+
+def test_orders_of_other_companies_are_not_found(company, clerk):
+    # given an order of another company, and one where the clerk may only view orders
+    elsewhere = paid(CompanyFactory())
+    view_only_company = CompanyFactory()
+    MembershipFactory(user=clerk, company=view_only_company, can_process_orders=False)
+    view_only = paid(view_only_company)
+    mine = paid(company)
+    text = (
+        "Order ID,Channel Order ID,Carrier,Tracking Number,Ship Date\n"
+        f"{elsewhere.pk},,Colissimo,6A0030,\n"
+        f",{elsewhere.channel_order_id},Colissimo,6A0031,\n"
+        f"{view_only.pk},,Colissimo,6A0032,\n"
+        f"{mine.pk},,Colissimo,6A0033,\n"
+    )
+
+    report = tracking_import(file=csv_bytes(text), user=clerk)
+
+    assert [r.message for r in report.rows[:3]] == [
+        f"Order {elsewhere.pk} not found.",
+        f"Order {elsewhere.channel_order_id} not found.",
+        f"Order {view_only.pk} not found.",
+    ]
+    assert report.rows[3].outcome == RowOutcome.SHIPPED
+    assert not elsewhere.packages.exists() and not view_only.packages.exists()
+
+    # a Client Admin processes every company's orders
+    admin = UserFactory(is_client_admin=True)
+    text = f"Order ID,Carrier,Tracking Number,Ship Date\n{elsewhere.pk},Colissimo,6A0034,\n"
+    assert tracking_import(file=csv_bytes(text), user=admin).shipped == 1
+
+
+def test_windows_1252_from_excel_is_read(company, clerk):
+    order = paid(company)
+    text = f"N° de commande;Transporteur;N° de suivi;Date expédition\n{order.pk};Colissimo;6A0040;\n"
+
+    report = tracking_import(file=csv_bytes(text, encoding="cp1252"), user=clerk)
+
+    assert report.shipped == 1
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00binary xlsx", "This is not a CSV file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "This is not a CSV file"),
+        (b"", "The file is empty."),
+        (b"Name,Address,City\nJeanne,1 rue,Lyon\n", "The first row must be a header with the columns"),
+        (b"6A0001;Colissimo;2026-01-01\n", "The first row must be a header with the columns"),
+    ],
+)
+def test_a_file_that_is_not_a_csv_of_shipments_is_refused_whole(company, clerk, data, message):
+    order = paid(company)
+
+    with pytest.raises(TrackingImportError, match=message):
+        tracking_import(file=data, user=clerk)
+
+    assert not order.packages.exists()
+
+
+def test_a_file_over_2_mb_is_refused(company, clerk):
+    big = b"Order ID,Carrier,Tracking Number,Ship Date\n" + b"1,Colissimo,6A0001,\n" * (MAX_BYTES // 20 + 10)
+
+    with pytest.raises(TrackingImportError, match="too large"):
+        tracking_import(file=big, user=clerk)
+    with pytest.raises(TrackingImportError, match="at most 2 MB"):
+        tracking_import(file=SimpleUploadedFile("t.csv", big, content_type="text/csv"), user=clerk)
+    assert not Package.objects.exists()

@@ -11,6 +11,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from django.db import DatabaseError
 from redis.lock import Lock
 
 from .cdiscount.client import CdiscountClient
@@ -46,7 +47,11 @@ class AccountTokenStore(CacheTokenStore):
         account.access_token = record["access_token"]
         account.token_received_at = datetime.now(UTC)
         account.token_expires_at = datetime.fromtimestamp(record["expires_at"], UTC)
-        account.save(update_fields=["access_token", "token_received_at", "token_expires_at"])
+        try:
+            account.save(update_fields=["access_token", "token_received_at", "token_expires_at"])
+        except DatabaseError:
+            # The mirror is for display; the shared token itself is in the cache already.
+            logger.warning("event=token_mirror_failed account=%s", self.account_id)
 
     def delete(self, key: str) -> None:
         super().delete(key)

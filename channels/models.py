@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sellercloud.crypto import EncryptedTextField
+from sellercloud.fields import BulkJSONField
 from sellercloud.models import Company
 
 
@@ -221,7 +222,7 @@ class ChannelPayload(models.Model):
     """Every distinct version of an order that the marketplace sent (kept once per hash)."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="payloads")
-    raw = models.JSONField()
+    raw = BulkJSONField()
     sha256 = models.CharField(max_length=64)
     received_at = models.DateTimeField(default=timezone.now)
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from sellercloud.fields import BulkJSONField
 from sellercloud.models import Company
 
 from .choices import (
@@ -82,8 +83,8 @@ class Order(models.Model):
     customer_phone = models.CharField(max_length=40, blank=True)
     # Addresses as {civility, first_name, last_name, company, line1, line2, line3, postal_code,
     # city, region, country_code}; see orders.addresses.
-    billing_address = models.JSONField(default=dict, blank=True)
-    shipping_address = models.JSONField(default=dict, blank=True)
+    billing_address = BulkJSONField(default=dict, blank=True)
+    shipping_address = BulkJSONField(default=dict, blank=True)
     shipping_address_edited_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when a user edits it: downloads then leave it alone."
     )
@@ -264,7 +265,7 @@ class OrderEvent(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     source = models.CharField(max_length=40, blank=True, help_text='Who acted when no user did, e.g. "Cdiscount".')
     message = models.TextField()
-    data = models.JSONField(default=dict, blank=True)
+    data = BulkJSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

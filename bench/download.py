@@ -1,0 +1,279 @@
+"""Download figures of SPEC S11, measured against the sandbox running in its own process.
+
+    BENCH_SCALE=small|full .venv/bin/python bench/download.py   (make bench runs it)
+
+- download_orders_per_s: orders created per second by a full download of N orders (full: 20,000;
+  small: 4,000), about 2 lines each.
+- download_over_fetch: that download's time / the time to merely page through the same API and
+  parse the JSON (the same client, the same pages), measured in the same round. Goal <= 1.5.
+- redownload_over_fetch: the same for downloading the same, unchanged orders again. Goal <= 1.15.
+- idle_poll_calls: API calls of a scheduled run with nothing new (the token cached). Goal 1.
+- freshness_p95_s: with the download schedule at 1 minute (a beat loop ticking every minute that
+  claims due accounts and runs their downloads, as the Celery beat and worker do), the time from an
+  order changing on the sandbox to the change showing locally; p95 over the changes made during
+  BENCH_FRESHNESS_SECONDS (default 240 full, 150 small). Goal <= 90 s.
+
+PostgreSQL only: the `bench` database (`bench_small` for the small scale), created when missing,
+the company `bench-download`, whose orders are deleted before each full download (not timed).
+Figures are the median over BENCH_ROUNDS rounds (default 3) and merged into bench/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SCALE = os.environ.get("BENCH_SCALE", "full")
+SIZES = {"small": 4_000, "full": 20_000}
+if SCALE not in SIZES:
+    sys.exit(f"BENCH_SCALE must be one of {', '.join(SIZES)}, not {SCALE!r}")
+ORDERS = SIZES[SCALE]
+DB_NAME = "bench" if SCALE == "full" else "bench_small"
+os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
+ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
+FRESHNESS_SECONDS = int(os.environ.get("BENCH_FRESHNESS_SECONDS", "240" if SCALE == "full" else "150"))
+COMPANY_CODE = "bench-download"
+RESULTS = ROOT / "bench" / "results.json"
+STATE_FILE = ROOT / "var" / f"bench-sandbox-{ORDERS}.json"
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    server, _, name = url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_sandbox(port: int) -> subprocess.Popen[bytes]:
+    """The sandbox in its own process, so its JSON work does not share our interpreter."""
+    STATE_FILE.parent.mkdir(exist_ok=True)
+    command = [
+        sys.executable, "manage.py", "cdiscount_sandbox", "--port", str(port), "--orders", str(ORDERS),
+        "--seed", "2026", "--days", "25", "--tick-seconds", "0", "--state-file", str(STATE_FILE),
+    ]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    deadline = time.monotonic() + 180  # generating 20,000 orders the first time takes a while
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                sys.exit("The sandbox did not start.")
+            time.sleep(0.2)
+    process.kill()
+    sys.exit("The sandbox did not answer within 180 s.")
+
+
+def main() -> None:
+    url = os.environ["DATABASE_URL"]
+    if not url.startswith("postgres"):
+        sys.exit("The download bench runs on PostgreSQL (DATABASE_URL=postgres://...).")
+    ensure_database(url)
+    from sellercloud import embedded_redis
+
+    embedded_redis.ensure_redis_url()
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from channels.accounts import client_for
+    from channels.cdiscount.client import OrderQuery
+    from channels.models import CdiscountAccount, SyncRun
+    from channels.sandbox.control import SandboxControl
+    from channels.services import download_claim_due_accounts, download_run_now
+    from orders.models import Order
+    from sellercloud.models import Company
+
+    call_command("migrate", verbosity=0)
+    port = free_port()
+    sandbox = start_sandbox(port)
+    control = SandboxControl(f"http://127.0.0.1:{port}")
+    try:
+        company, _ = Company.objects.get_or_create(code=COMPANY_CODE, defaults={"name": "Bench Download SAS"})
+        account, _ = CdiscountAccount.objects.update_or_create(
+            company=company,
+            defaults={
+                "environment": "custom",
+                "custom_api_base_url": f"http://127.0.0.1:{port}/seller/v2",
+                "custom_token_url": f"http://127.0.0.1:{port}/auth/realms/maas/protocol/openid-connect/token",
+                "client_id": "demo-client",
+                "client_secret": "demo-secret",
+                "seller_id": "98979",
+                "allow_unpaid_orders": True,
+                "download_enabled": False,
+                "lookback_days": 40,
+            },
+        )
+        now = timezone.now()
+        window = {"date_from": now - timedelta(days=40), "date_to": now}
+
+        def fetch_only() -> float:
+            client = client_for(account)
+            query = OrderQuery(
+                updated_at_min=window["date_from"], updated_at_max=window["date_to"], sales_channel_id="CDISFR"
+            )
+            started = time.perf_counter()
+            count = sum(len(list(page.items())) for page in client.iter_order_pages(query=query))
+            elapsed = time.perf_counter() - started
+            assert count == ORDERS, f"paged {count} orders, expected {ORDERS}"
+            return elapsed
+
+        def timed_download() -> tuple[float, SyncRun]:
+            started = time.perf_counter()
+            run = download_run_now(account=account, trigger=SyncRun.Trigger.COMMAND, **window)
+            elapsed = time.perf_counter() - started
+            assert run is not None and run.status == SyncRun.Status.COMPLETED, run and run.error
+            return elapsed, run
+
+        fetch_only()  # warm-up: token, connections, the sandbox's page cache
+        rounds = []
+        for _ in range(ROUNDS):
+            Order.objects.filter(channel_account=account).delete()
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE orders_order")
+            fetch_a = fetch_only()
+            full, run = timed_download()
+            fetch_b = fetch_only()
+            again, rerun = timed_download()
+            fetch = (fetch_a + fetch_b) / 2
+            rounds.append(
+                {
+                    "fetch_s": fetch,
+                    "download_s": full,
+                    "redownload_s": again,
+                    "created": run.created,
+                    "unchanged": rerun.unchanged,
+                }
+            )
+            print(
+                f"round: fetch {fetch:.2f} s, download {full:.2f} s ({run.created} created), "
+                f"again {again:.2f} s ({rerun.unchanged} unchanged)"
+            )
+
+        # An ordinary run sets the watermark; the next one, with nothing new, is the idle poll.
+        download_run_now(account=account, trigger=SyncRun.Trigger.SCHEDULE)
+        calls_before = len(control.requests())
+        idle = download_run_now(account=account, trigger=SyncRun.Trigger.SCHEDULE)
+        idle_calls = [r for r in control.requests()[calls_before:] if not r.is_token and "/seller/v2" in r.path]
+
+        freshness = measure_freshness(
+            account=account,
+            control=control,
+            claim=download_claim_due_accounts,
+            run=lambda: download_run_now(account=account, trigger=SyncRun.Trigger.SCHEDULE),
+            Order=Order,
+        )
+    finally:
+        sandbox.send_signal(signal.SIGINT)
+        sandbox.wait(timeout=30)
+
+    figures = {
+        "download_orders_per_s": round(statistics.median(r["created"] / r["download_s"] for r in rounds), 1),
+        "download_over_fetch": round(statistics.median(r["download_s"] / r["fetch_s"] for r in rounds), 2),
+        "redownload_over_fetch": round(statistics.median(r["redownload_s"] / r["fetch_s"] for r in rounds), 2),
+        "idle_poll_calls": idle.api_calls if idle is not None else None,
+        "idle_poll_http_calls_seen_by_sandbox": len(idle_calls),
+        "freshness_p95_s": freshness,
+        "download_bench_orders": ORDERS,
+    }
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results.update(figures)
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    goals = {
+        "download_over_fetch": "<= 1.5",
+        "redownload_over_fetch": "<= 1.15",
+        "idle_poll_calls": "1",
+        "freshness_p95_s": "<= 90",
+    }
+    print(f"\nDownload figures ({SCALE}: {ORDERS} orders, {ROUNDS} rounds)")
+    for key, value in figures.items():
+        print(f"  {key:40} {value!s:>10}   {goals.get(key, '')}")
+
+
+def measure_freshness(*, account, control, claim, run, Order) -> float | None:  # noqa: N803
+    """A beat loop ticking every minute (1-minute schedule) while orders change on the sandbox at
+    random moments; each change's delay until it shows locally; p95 of the delays."""
+    from django.db import connection
+    from django.utils import timezone
+
+    account.download_enabled = True
+    account.download_interval_minutes = 1
+    account.next_download_at = timezone.now()
+    account.save()
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.is_set():
+                tick = time.monotonic()
+                if account.pk in claim():
+                    run()
+                stop.wait(max(0.0, 60 - (time.monotonic() - tick)))
+        finally:
+            connection.close()
+
+    candidates = [o for o in control.order_ids(status="InPreparation")]
+    rng = random.Random(7)
+    rng.shuffle(candidates)
+    beat_thread = threading.Thread(target=beat, daemon=True)
+    beat_thread.start()
+    delays: list[float] = []
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < FRESHNESS_SECONDS and candidates:
+            time.sleep(rng.uniform(5, 20))
+            order_id = candidates.pop()
+            control.set_status(order_id, "Shipped")
+            changed = time.monotonic()
+            while time.monotonic() - changed < 180:
+                if Order.objects.filter(
+                    channel_account=account, channel_order_id=order_id, channel_status="Shipped"
+                ).exists():
+                    delays.append(time.monotonic() - changed)
+                    break
+                time.sleep(0.5)
+            else:
+                delays.append(float("inf"))
+    finally:
+        stop.set()
+        beat_thread.join(timeout=120)
+        account.download_enabled = False
+        account.save()
+    if not delays:
+        return None
+    delays.sort()
+    p95 = delays[min(len(delays) - 1, int(round(0.95 * (len(delays) - 1))))]
+    print(f"freshness: {len(delays)} changes, delays {', '.join(f'{d:.0f}' for d in delays)} s")
+    return round(p95, 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -702,7 +702,7 @@ def _mark_uploaded(a: _Attempt, *, already_there: bool) -> Outcome:
                 **a.parcel,
             },
         )
-    logger.info(
+    logger.debug(  # one line per run and per failure (SPEC S6); successes are counted in the run
         "event=upload_package_uploaded run=%s account=%s package=%s order=%s already_there=%s",
         ctx.run.pk,
         ctx.account.pk,
@@ -720,18 +720,19 @@ def _fail(a: _Attempt, message: str, exc: ChannelAPIError | None = None) -> Outc
         updated = _mine(a).update(
             upload_status=UploadStatus.FAILED, upload_error=message[:2000], upload_claimed_at=None, next_upload_at=None
         )
-        if updated:
-            data: dict[str, Any] = {"package_id": package.pk, "run_id": ctx.run.pk, "attempts": package.upload_attempts}
-            if exc is not None:
-                data.update(status=exc.status, title=exc.title, detail=exc.detail, errors=exc.errors)
-            order_event(
-                order=a.order,
-                kind=EventKind.UPLOAD,
-                message=f"Tracking upload to Cdiscount failed: {message}",
-                user=ctx.user,
-                source="" if ctx.user else SOURCE,
-                data=data,
-            )
+        if not updated:
+            return Outcome.SKIPPED  # the claim went stale and another run has the package now
+        data: dict[str, Any] = {"package_id": package.pk, "run_id": ctx.run.pk, "attempts": package.upload_attempts}
+        if exc is not None:
+            data.update(status=exc.status, title=exc.title, detail=exc.detail, errors=exc.errors)
+        order_event(
+            order=a.order,
+            kind=EventKind.UPLOAD,
+            message=f"Tracking upload to Cdiscount failed: {message}",
+            user=ctx.user,
+            source="" if ctx.user else SOURCE,
+            data=data,
+        )
     ctx.note(f"Order {a.order.channel_order_id} (package {package.pk}): {message}")
     logger.warning(
         "event=upload_package_failed run=%s account=%s package=%s order=%s message=%s",
@@ -758,11 +759,12 @@ def _defer(a: _Attempt, exc: TransientChannelError) -> Outcome:
     if package.upload_attempts >= _setting("UPLOAD_MAX_ATTEMPTS", 20):
         return _fail(a, f"Gave up after {package.upload_attempts} attempts; the last error: {exc}", exc)
     due = timezone.now() + timedelta(seconds=_backoff(package.upload_attempts, exc.retry_after))
-    _mine(a).update(
+    if not _mine(a).update(
         upload_claimed_at=None,
         next_upload_at=due,
         upload_error=f"Temporary error on attempt {package.upload_attempts}, retried later: {exc}"[:2000],
-    )
+    ):
+        return Outcome.SKIPPED  # the claim went stale and another run has the package now
     logger.info(
         "event=upload_package_deferred run=%s account=%s package=%s order=%s attempts=%d due=%s error=%s",
         ctx.run.pk,

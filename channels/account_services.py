@@ -314,9 +314,7 @@ def account_get_token(*, account: CdiscountAccount, by: User | None = None) -> T
     )
     client = client_for(account, max_attempts=2)
     try:
-        # The client has no public "renew" yet: its token key and fetch are private (see report).
-        client.token_store.delete(client._token_key)
-        client._access_token()
+        client.renew_token()
     except ChannelAPIError as exc:
         result = TokenResult(ok=False, message=str(exc))
     else:

@@ -423,6 +423,12 @@ class CdiscountClient:
 
     # --- token -------------------------------------------------------------------------------
 
+    def renew_token(self) -> None:
+        """Get Token: drop the shared token and obtain a new one from the auth server now."""
+        with self._token_lock:
+            self.token_store.delete(self._token_key)
+        self._access_token()
+
     def _access_token(self) -> str:
         """A token valid for at least the renew margin, from the shared store or the auth server."""
         record = self.token_store.get(self._token_key)

@@ -77,3 +77,24 @@ def test_filter_search_tick_two_orders_and_put_them_on_hold(page, live_server, o
         assert Order.objects.get(pk=order.pk).status == OrderStatus.ON_HOLD
         assert OrderEvent.objects.filter(order=order, kind=EventKind.HOLD).count() == 1
     assert Order.objects.filter(status=OrderStatus.ON_HOLD).count() == 2
+
+
+def test_save_the_current_filters_as_a_view_and_open_it_again(page, live_server, orders):  # noqa: F811
+    log_in(page, live_server, username="jeanne")
+    page.goto(f"{live_server.url}/orders/?channel=cdiscount&q=H%C3%A9l%C3%A8ne")
+
+    # when the user saves the current filters under a name
+    page.get_by_role("button", name="Saved Views").click()
+    page.get_by_label("Save the current filters as").fill("Hélène sur Cdiscount")
+    page.screenshot(path=SCREENSHOTS.format("5-save-view"), full_page=True)
+    page.get_by_role("button", name="Save view").click()
+    page.get_by_text("Saved view “Hélène sur Cdiscount” created.").wait_for()
+
+    # then, from an unfiltered grid, opening it brings the same filters back
+    page.get_by_role("link", name="Reset").click()
+    assert page.locator("table.mo-grid tbody tr").count() == 4
+    page.get_by_role("button", name="Saved Views").click()
+    page.get_by_role("link", name="Hélène sur Cdiscount").click()
+    page.wait_for_url("**/orders/?*channel=cdiscount*")
+    assert page.locator("table.mo-grid tbody tr").count() == 2
+    assert page.get_by_label("Search", exact=True).input_value() == "Hélène"

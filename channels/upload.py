@@ -24,9 +24,9 @@ How a run works:
   database connection, closed at the end; the HTTP client is shared, it is thread-safe). A 429
   pauses every thread of the run for its Retry-After.
 
-Settings (read with defaults, so none is required): UPLOAD_THREADS (8), UPLOAD_BACKOFF_BASE_SECONDS
-(60), UPLOAD_BACKOFF_MAX_SECONDS (3600), UPLOAD_MAX_ATTEMPTS (20), UPLOAD_CLAIM_STALE_SECONDS (600),
-UPLOAD_MAX_PACKAGES_PER_RUN (5000), UPLOAD_CARRIERS_CACHE_SECONDS (6 h).
+Settings (sellercloud/settings.py, each from the environment): UPLOAD_THREADS, UPLOAD_BACKOFF_BASE_SECONDS,
+UPLOAD_BACKOFF_MAX_SECONDS, UPLOAD_MAX_ATTEMPTS, UPLOAD_CLAIM_STALE_SECONDS, UPLOAD_MAX_PACKAGES_PER_RUN,
+UPLOAD_CARRIERS_CACHE_SECONDS.
 """
 
 from __future__ import annotations
@@ -88,10 +88,6 @@ __all__ = [
     "upload_run_now",
     "upload_run_queued",
 ]
-
-
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
 
 
 class Outcome(StrEnum):
@@ -224,7 +220,7 @@ def upload_run_queued(*, account_id: int, run_id: int | None, bypass_lock: bool 
 
 
 def _due_package_ids(*, account: CdiscountAccount, now: datetime) -> list[int]:
-    stale = now - timedelta(seconds=_setting("UPLOAD_CLAIM_STALE_SECONDS", 600))
+    stale = now - timedelta(seconds=settings.UPLOAD_CLAIM_STALE_SECONDS)
     due = (
         Package.objects.filter(
             order__channel_account=account, order__channel=Channel.CDISCOUNT, upload_status=UploadStatus.PENDING
@@ -233,7 +229,7 @@ def _due_package_ids(*, account: CdiscountAccount, now: datetime) -> list[int]:
         .filter(Q(upload_claimed_at__isnull=True) | Q(upload_claimed_at__lt=stale))
         .order_by("next_upload_at", "pk")
     )
-    return list(due.values_list("pk", flat=True)[: _setting("UPLOAD_MAX_PACKAGES_PER_RUN", 5000)])
+    return list(due.values_list("pk", flat=True)[: settings.UPLOAD_MAX_PACKAGES_PER_RUN])
 
 
 def _thread_count(wanted: int | None) -> int:
@@ -241,7 +237,7 @@ def _thread_count(wanted: int | None) -> int:
     is inside a transaction: other threads could not see its uncommitted rows."""
     if connection.vendor == "sqlite" or connection.in_atomic_block:
         return 1
-    return max(1, wanted if wanted is not None else _setting("UPLOAD_THREADS", 8))
+    return max(1, wanted if wanted is not None else settings.UPLOAD_THREADS)
 
 
 def upload_execute(
@@ -354,7 +350,7 @@ class _Context:
         labels = cache.get(key)
         if labels is None:
             labels = {c.label.casefold(): c.label for c in self.client.list_carriers()}
-            cache.set(key, labels, _setting("UPLOAD_CARRIERS_CACHE_SECONDS", 6 * 3600))
+            cache.set(key, labels, settings.UPLOAD_CARRIERS_CACHE_SECONDS)
         with self._mutex:
             self._labels = labels
         return labels
@@ -440,7 +436,7 @@ def _upload_safely(ctx: _Context, package_id: int, *, claimed: bool, force_read:
         try:
             Package.objects.filter(pk=package_id, upload_status=UploadStatus.PENDING).update(
                 upload_claimed_at=None,
-                next_upload_at=timezone.now() + timedelta(seconds=_setting("UPLOAD_BACKOFF_BASE_SECONDS", 60)),
+                next_upload_at=timezone.now() + timedelta(seconds=settings.UPLOAD_BACKOFF_BASE_SECONDS),
                 upload_error=f"Unexpected error, retried later: {type(exc).__name__}: {exc}"[:2000],
             )
         except Exception:
@@ -472,7 +468,7 @@ class _Attempt:
 def _claim(package_id: int, now: datetime) -> bool:
     """The conditional UPDATE that makes this run the only one posting the package (SPEC S6);
     it counts the attempt too, so a later attempt knows to read the order first."""
-    stale = now - timedelta(seconds=_setting("UPLOAD_CLAIM_STALE_SECONDS", 600))
+    stale = now - timedelta(seconds=settings.UPLOAD_CLAIM_STALE_SECONDS)
     return bool(
         Package.objects.filter(pk=package_id, upload_status=UploadStatus.PENDING)
         .filter(Q(upload_claimed_at__isnull=True) | Q(upload_claimed_at__lt=stale))
@@ -746,8 +742,8 @@ def _fail(a: _Attempt, message: str, exc: ChannelAPIError | None = None) -> Outc
 
 
 def _backoff(attempts: int, retry_after: float | None) -> float:
-    base = _setting("UPLOAD_BACKOFF_BASE_SECONDS", 60)
-    delay = min(_setting("UPLOAD_BACKOFF_MAX_SECONDS", 3600), base * 2 ** max(0, attempts - 1))
+    base = settings.UPLOAD_BACKOFF_BASE_SECONDS
+    delay = min(settings.UPLOAD_BACKOFF_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
     delay *= 0.8 + random.random() * 0.4  # jitter: packages that failed together do not return together
     return max(delay, retry_after or 0.0)
 
@@ -756,7 +752,7 @@ def _defer(a: _Attempt, exc: TransientChannelError) -> Outcome:
     """A temporary fault: Pending again, due after a backoff; a later run takes it (reading the
     order first, since this post may have been recorded)."""
     package, ctx = a.package, a.ctx
-    if package.upload_attempts >= _setting("UPLOAD_MAX_ATTEMPTS", 20):
+    if package.upload_attempts >= settings.UPLOAD_MAX_ATTEMPTS:
         return _fail(a, f"Gave up after {package.upload_attempts} attempts; the last error: {exc}", exc)
     due = timezone.now() + timedelta(seconds=_backoff(package.upload_attempts, exc.retry_after))
     if not _mine(a).update(
@@ -870,7 +866,7 @@ def package_retry_upload(*, package: Package, by: User | None) -> Package:
     if package.upload_status not in (UploadStatus.FAILED, UploadStatus.PENDING):
         raise OrderRuleError(f"The package is {package.get_upload_status_display()}: there is nothing to retry.")
     now = timezone.now()
-    stale = now - timedelta(seconds=_setting("UPLOAD_CLAIM_STALE_SECONDS", 600))
+    stale = now - timedelta(seconds=settings.UPLOAD_CLAIM_STALE_SECONDS)
     with transaction.atomic():
         claimed = (
             Package.objects.filter(pk=package.pk, upload_status__in=[UploadStatus.FAILED, UploadStatus.PENDING])

@@ -209,3 +209,13 @@ CDISCOUNT_BACKOFF_BASE = env.float("CDISCOUNT_BACKOFF_BASE", default=0.5)
 # heartbeat is older than DOWNLOAD_STALE_SECONDS is taken for dead (a killed worker).
 DOWNLOAD_LOCK_TTL_SECONDS = env.int("DOWNLOAD_LOCK_TTL_SECONDS", default=120)
 DOWNLOAD_STALE_SECONDS = env.int("DOWNLOAD_STALE_SECONDS", default=300)
+# Fulfillment upload: threads per run, the backoff of a temporary failure (doubling up to the
+# max), attempts before a package is Failed, when a claim is taken for dead, packages per run, and
+# how long Cdiscount's carrier list is cached.
+UPLOAD_THREADS = env.int("UPLOAD_THREADS", default=8)
+UPLOAD_BACKOFF_BASE_SECONDS = env.int("UPLOAD_BACKOFF_BASE_SECONDS", default=60)
+UPLOAD_BACKOFF_MAX_SECONDS = env.int("UPLOAD_BACKOFF_MAX_SECONDS", default=3600)
+UPLOAD_MAX_ATTEMPTS = env.int("UPLOAD_MAX_ATTEMPTS", default=20)
+UPLOAD_CLAIM_STALE_SECONDS = env.int("UPLOAD_CLAIM_STALE_SECONDS", default=600)
+UPLOAD_MAX_PACKAGES_PER_RUN = env.int("UPLOAD_MAX_PACKAGES_PER_RUN", default=5000)
+UPLOAD_CARRIERS_CACHE_SECONDS = env.int("UPLOAD_CARRIERS_CACHE_SECONDS", default=6 * 3600)

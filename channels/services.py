@@ -35,23 +35,33 @@ def next_due_after(*, due: datetime, interval: timedelta, now: datetime) -> date
     return due + (missed + 1) * interval
 
 
-def download_claim_due_accounts(*, now: datetime | None = None) -> list[int]:
-    """Claim every account whose download is due, each with a conditional UPDATE that moves its
-    next-due time: two beats or a slow tick never claim the same slot twice. Returns the ids."""
+# Each scheduled kind of job: (its switch, its next-due time, its interval in minutes).
+SCHEDULES = {
+    SyncRun.Kind.DOWNLOAD: ("download_enabled", "next_download_at", "download_interval_minutes"),
+    SyncRun.Kind.UPLOAD: ("upload_enabled", "next_upload_at", "upload_interval_minutes"),
+}
+
+
+def accounts_claim_due(*, kind: str, now: datetime | None = None) -> list[int]:
+    """Claim every account whose job of this kind is due, each with a conditional UPDATE that moves
+    its next-due time along its schedule: two beats or a slow tick never claim the same slot twice.
+    Returns the claimed account ids."""
+    enabled, due_field, interval_field = SCHEDULES[kind]
     now = now or timezone.now()
     claimed = []
-    due = CdiscountAccount.objects.filter(enabled=True, download_enabled=True).filter(
-        Q(next_download_at__lte=now) | Q(next_download_at__isnull=True)
+    due = CdiscountAccount.objects.filter(enabled=True, **{enabled: True}).filter(
+        Q(**{f"{due_field}__lte": now}) | Q(**{f"{due_field}__isnull": True})
     )
-    for account_id, due_at, minutes in due.values_list("pk", "next_download_at", "download_interval_minutes"):
-        interval = timedelta(minutes=minutes)
-        new_due = next_due_after(due=due_at or now, interval=interval, now=now)
-        updated = CdiscountAccount.objects.filter(pk=account_id, next_download_at=due_at).update(
-            next_download_at=new_due
-        )
-        if updated:
+    for account_id, due_at, minutes in due.values_list("pk", due_field, interval_field):
+        new_due = next_due_after(due=due_at or now, interval=timedelta(minutes=minutes), now=now)
+        if CdiscountAccount.objects.filter(pk=account_id, **{due_field: due_at}).update(**{due_field: new_due}):
             claimed.append(account_id)
     return claimed
+
+
+def download_claim_due_accounts(*, now: datetime | None = None) -> list[int]:
+    """Claim the accounts whose download is due (see accounts_claim_due)."""
+    return accounts_claim_due(kind=SyncRun.Kind.DOWNLOAD, now=now)
 
 
 def sync_runs_fail_stale(*, now: datetime | None = None) -> int:
@@ -80,18 +90,25 @@ def sync_runs_fail_stale(*, now: datetime | None = None) -> int:
 
 
 @dataclass(frozen=True)
-class DownloadRequest:
-    """What a manual Download Orders asked for."""
+class RunRequest:
+    """What a manual Download Orders or Upload Fulfillment Now did."""
 
     run: SyncRun | None  # the queued run, when one was queued
     running: SyncRun | None  # the run already going, when there was one
 
 
-def download_active_run(*, account: CdiscountAccount) -> SyncRun | None:
-    """The download run going on for this account, if any (a live lock and a run in progress)."""
-    if not AccountLock(account_id=account.pk, kind=LOCK_DOWNLOAD).is_held():
+DownloadRequest = RunRequest
+
+
+def active_run(*, account: CdiscountAccount, kind: str) -> SyncRun | None:
+    """The run of this kind going on for the account, if any (its lock live, a run in progress)."""
+    if not AccountLock(account_id=account.pk, kind=kind).is_held():
         return None
-    return account.sync_runs.filter(kind=SyncRun.Kind.DOWNLOAD, status__in=SyncRun.ACTIVE_STATUSES).first()
+    return account.sync_runs.filter(kind=kind, status__in=SyncRun.ACTIVE_STATUSES).first()
+
+
+def download_active_run(*, account: CdiscountAccount) -> SyncRun | None:
+    return active_run(account=account, kind=SyncRun.Kind.DOWNLOAD)
 
 
 def download_request(

@@ -59,7 +59,7 @@ from .accounts import AccountLock, account_lock, client_for
 from .cdiscount.client import CdiscountClient
 from .exceptions import ChannelAPIError, ChannelAuthError, PermanentChannelError, TransientChannelError
 from .models import CarrierMapping, CdiscountAccount, SyncRun
-from .services import next_due_after
+from .services import RunRequest, accounts_claim_due, active_run
 
 logger = logging.getLogger(__name__)
 
@@ -111,38 +111,19 @@ class RunStopped(Exception):
 
 
 def upload_claim_due_accounts(*, now: datetime | None = None) -> list[int]:
-    """Claim every account whose upload is due, each with a conditional UPDATE that moves its
-    next-due time along its schedule (no drift, missed ticks skipped): two beats or a slow tick
-    never claim the same slot twice. Returns the claimed account ids."""
-    now = now or timezone.now()
-    claimed = []
-    due = CdiscountAccount.objects.filter(enabled=True, upload_enabled=True).filter(
-        Q(next_upload_at__lte=now) | Q(next_upload_at__isnull=True)
-    )
-    for account_id, due_at, minutes in due.values_list("pk", "next_upload_at", "upload_interval_minutes"):
-        new_due = next_due_after(due=due_at or now, interval=timedelta(minutes=minutes), now=now)
-        updated = CdiscountAccount.objects.filter(pk=account_id, next_upload_at=due_at).update(next_upload_at=new_due)
-        if updated:
-            claimed.append(account_id)
-    return claimed
+    """Claim the accounts whose upload is due (see channels.services.accounts_claim_due)."""
+    return accounts_claim_due(kind=SyncRun.Kind.UPLOAD, now=now)
 
 
 # Runs ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UploadRequest:
-    """What "Upload Fulfillment Now" did: queued a run, or found one already going."""
-
-    run: SyncRun | None  # the queued run, when one was queued
-    running: SyncRun | None  # the run already going, when there was one
+UploadRequest = RunRequest
 
 
 def upload_active_run(*, account: CdiscountAccount) -> SyncRun | None:
-    """The upload run going on for this account, if any (a live lock and a run in progress)."""
-    if not AccountLock(account_id=account.pk, kind=LOCK_UPLOAD).is_held():
-        return None
-    return account.sync_runs.filter(kind=SyncRun.Kind.UPLOAD, status__in=SyncRun.ACTIVE_STATUSES).first()
+    """The upload run going on for this account, if any."""
+    return active_run(account=account, kind=SyncRun.Kind.UPLOAD)
 
 
 def _run_create(*, account: CdiscountAccount, trigger: str, user: User | None) -> SyncRun:

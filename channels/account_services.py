@@ -105,6 +105,7 @@ class AccountHealth:
     pending_uploads: int
     failed_uploads: int
     active_run: SyncRun | None = None
+    last_upload: SyncRun | None = None  # the newest upload run (Upload Fulfillment Now, schedule, retry)
     notes: list[str] = field(default_factory=list)
 
 
@@ -379,4 +380,5 @@ def account_health(*, account: CdiscountAccount) -> AccountHealth:
         pending_uploads=packages.filter(upload_status=UploadStatus.PENDING).count(),
         failed_uploads=packages.filter(upload_status=UploadStatus.FAILED).count(),
         active_run=downloads.filter(status__in=SyncRun.ACTIVE_STATUSES).first(),
+        last_upload=account.sync_runs.filter(kind=SyncRun.Kind.UPLOAD).first(),
     )

@@ -264,3 +264,25 @@ class SyncLogFilterForm(_Form):
         if data["status"]:
             runs = runs.filter(status=data["status"])
         return runs
+
+
+class FailedUploadsRetryForm(_Form):
+    """Failed Uploads > Retry upload: the checked packages, or all of the account's failed ones."""
+
+    scope = forms.ChoiceField(choices=[("selected", "Selected"), ("all", "All")], initial="selected")
+    package_ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any id is accepted here: the service only retries this account's Failed packages.
+        self.fields["package_ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("scope") == "selected" and not data.get("package_ids"):
+            raise forms.ValidationError("Select at least one package, or retry all of them.")
+        return data
+
+    def chosen_ids(self) -> list[int] | None:
+        """The package ids to retry; None means all of the account's failed uploads."""
+        return None if self.cleaned_data["scope"] == "all" else self.cleaned_data["package_ids"]

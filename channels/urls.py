@@ -14,6 +14,17 @@ urlpatterns = [
         views.cdiscount_download_order,
         name="cdiscount_download_order",
     ),
+    path("companies/<int:company_id>/cdiscount/upload/", views.cdiscount_upload, name="cdiscount_upload"),
+    path(
+        "companies/<int:company_id>/cdiscount/failed-uploads/",
+        views.cdiscount_failed_uploads,
+        name="cdiscount_failed_uploads",
+    ),
+    path(
+        "companies/<int:company_id>/cdiscount/failed-uploads/retry/",
+        views.cdiscount_failed_uploads_retry,
+        name="cdiscount_failed_uploads_retry",
+    ),
     path("sync-log/", views.sync_log, name="sync_log"),
     path("sync-log/<int:run_id>/", views.sync_run, name="sync_run"),
     path("sync-log/<int:run_id>/progress/", views.sync_run_progress, name="sync_run_progress"),

@@ -1,4 +1,5 @@
-"""Cdiscount General Settings with its Actions, the run progress page and the Sync Log (issue #6).
+"""Cdiscount General Settings with its Actions, the run progress page, the Sync Log (issue #6),
+Upload Fulfillment Now and the Failed Uploads page (issue #9).
 
 Small function views: GET renders, every state change is a POST that validates a form, calls one
 service, adds a message and redirects. Company scoping and the Manage channel permission go
@@ -17,31 +18,37 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from orders.choices import EventKind
+from orders.models import OrderEvent, Package
 from sellercloud.models import Company
 from sellercloud.permissions import Permission, company_for_user_or_404, user_can, user_companies
 from sellercloud.shell import MenuItem, toolbox_for
 
-from . import account_services, services
+from . import account_services, services, upload
 from .forms import (
     CarrierMappingFormSet,
     CdiscountSettingsForm,
     DownloadOrderByIdForm,
     DownloadOrdersForm,
+    FailedUploadsRetryForm,
     SyncLogFilterForm,
     carrier_initial,
 )
 from .models import CdiscountAccount, SyncProblem, SyncRun
 
 NO_PERMISSION = "Needs the Manage channel permission for this company."
-UPLOAD_PENDING = "Arrives with the fulfillment upload."
+NO_CREDENTIALS = "Enter the Client ID and Client Secret first (Edit)."
 RUNS_PER_PAGE = 50
+FAILED_PER_PAGE = 100
 CHANGES_SHOWN = 50
 
 
@@ -80,13 +87,24 @@ def _actions(request: HttpRequest, company: Company, account: CdiscountAccount) 
     reason = "" if _can_manage(request, company) else NO_PERMISSION
     if not reason and account.pk is None:
         reason = "Save the settings first."
+    upload_reason = reason or ("" if account.client_id and account.client_secret else NO_CREDENTIALS)
     ids = [company.pk]
     log_url = reverse("sync_log") + (f"?company={company.pk}" if account.pk else "")
     return [
         MenuItem("Get Token", reverse("cdiscount_get_token", args=ids), method="post", disabled_reason=reason),
         MenuItem("Download Orders", reverse("cdiscount_download", args=ids), disabled_reason=reason),
         MenuItem("Download Order by ID", reverse("cdiscount_download_order", args=ids), disabled_reason=reason),
-        MenuItem("Upload Fulfillment Now", disabled_reason=UPLOAD_PENDING),
+        MenuItem(
+            "Upload Fulfillment Now",
+            reverse("cdiscount_upload", args=ids),
+            method="post",
+            disabled_reason=upload_reason,
+        ),  # fmt: skip
+        MenuItem(
+            "Failed Uploads",
+            reverse("cdiscount_failed_uploads", args=ids),
+            disabled_reason="" if account.pk else "Save the settings first.",
+        ),  # fmt: skip
         MenuItem("View Sync Log", log_url),
     ]
 
@@ -253,6 +271,71 @@ def cdiscount_download_order(request: HttpRequest, company_id: int) -> HttpRespo
     active = services.download_active_run(account=account)
     return _page(request, "channels/cdiscount_download.html", company, account, form=form, active=active,
                  title=f"Download Order by ID — {company.name}", by_id=True)  # fmt: skip
+
+
+# --- Fulfillment upload -----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def cdiscount_upload(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Actions > Upload Fulfillment Now: queue an upload run (or find the one going) and show its progress."""
+    company, account = _managed_account(request, company_id, saved=True)
+    if not (account.client_id and account.client_secret):
+        messages.error(request, f"Upload Fulfillment Now: {NO_CREDENTIALS}")
+        return redirect("cdiscount_settings", company_id=company.pk)
+    outcome = upload.upload_request(account=account, user=request.user)  # type: ignore[arg-type]
+    if outcome.running is not None:
+        messages.warning(
+            request, f"An upload of this account is already running (run {outcome.running.pk}): here is its progress."
+        )
+        return redirect("sync_run", run_id=outcome.running.pk)
+    messages.success(request, f"Upload started (run {outcome.run.pk}): its progress shows below.")  # type: ignore[union-attr]
+    return redirect("sync_run", run_id=outcome.run.pk)  # type: ignore[union-attr]
+
+
+def _failed_rows(account: CdiscountAccount) -> QuerySet[Package]:
+    """The account's failed uploads, each with the time of its order's last upload event (its last attempt)."""
+    last = OrderEvent.objects.filter(order_id=OuterRef("order_id"), kind=EventKind.UPLOAD).order_by("-created_at")
+    return upload.failed_uploads(account=account).annotate(last_attempt_at=Subquery(last.values("created_at")[:1]))
+
+
+@login_required
+def cdiscount_failed_uploads(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Failed Uploads: the packages Cdiscount refused, with its words; Retry upload (selected or all)."""
+    company, account = _company_account(request, company_id)
+    if account.pk is None:
+        raise Http404("This company has no Cdiscount account yet.")
+    page = Paginator(_failed_rows(account), FAILED_PER_PAGE).get_page(request.GET.get("page"))
+    pending = account_services.account_health(account=account).pending_uploads
+    return _page(request, "channels/failed_uploads.html", company, account, page=page, pending=pending,
+                 title=f"Failed Uploads — Cdiscount — {company.name}")  # fmt: skip
+
+
+@login_required
+@require_POST
+def cdiscount_failed_uploads_retry(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Retry upload: the chosen failed packages (or all) become Pending and an upload run is queued."""
+    company, account = _managed_account(request, company_id, saved=True)
+    form = FailedUploadsRetryForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) or "Choose the packages to retry.")
+        return redirect("cdiscount_failed_uploads", company_id=company.pk)
+    result = upload.packages_retry_failed(account=account, by=request.user, package_ids=form.chosen_ids())  # type: ignore[arg-type]
+    _report_upload_retry(request, result)
+    return redirect("cdiscount_failed_uploads", company_id=company.pk)
+
+
+def _report_upload_retry(request: HttpRequest, result: upload.PackageRetryRequest) -> None:
+    if not result.count:
+        messages.info(request, "Nothing to retry: none of these packages is failed any more.")
+        return
+    run = result.run or result.running
+    doing = "queued for upload in" if result.run else "an upload is already running; they go with the next run after"
+    messages.success(request, format_html(
+        '{} package(s) set back to Pending, {} <a href="{}">run {}</a>.',
+        result.count, doing, reverse("sync_run", args=[run.pk]), run.pk,  # type: ignore[union-attr]
+    ))  # fmt: skip
 
 
 # --- Sync Log ---------------------------------------------------------------------------------

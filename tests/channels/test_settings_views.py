@@ -332,11 +332,11 @@ def test_carrier_names_fall_back_to_free_text_when_carriers_cannot_be_read(manag
 # --- Actions ----------------------------------------------------------------------------------
 
 
-def test_actions_menu_lists_the_actions_with_upload_disabled(admin_client, account):
+def test_actions_menu_lists_the_actions(admin_client, account):
     page = admin_client.get(settings_url(account)).content.decode()
     for label in ("Get Token", "Download Orders", "Download Order by ID", "Upload Fulfillment Now", "View Sync Log"):
         assert label in page
-    assert "Arrives with the fulfillment upload." in page
+    assert f'action="{reverse("cdiscount_upload", args=[account.company_id])}"' in page
 
 
 def test_download_orders_refuses_from_after_to(manager_client, account):

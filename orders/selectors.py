@@ -22,6 +22,7 @@ from sellercloud.models import User
 from sellercloud.permissions import Permission, user_can, user_companies
 from sellercloud.shell import MenuItem
 
+from .choices import UploadStatus
 from .models import Order, OrderEvent, Package, Payment, Refund
 from .payments import refundable_amount
 from .profit import ProfitAndLoss, order_profit_and_loss
@@ -53,6 +54,12 @@ ACTION_URL_NAMES: dict[Action, str] = {
     Action.ADD_NOTE: "orders:add_note",
     Action.EDIT_ADDRESS: "orders:edit_address",
 }
+
+# Retry upload and Upload to Cdiscount (Packages panel, issue #9) need MANAGE_CHANNEL, not
+# PROCESS_ORDERS: they call the marketplace with the account's credentials, and the membership
+# grants "uploads, retries" with the channel (SPEC S3). The Sync Log and the health card retry
+# Failed uploads under the same permission, so the same act needs the same right on every page.
+UPLOAD_PERMISSION = Permission.MANAGE_CHANNEL
 
 # Actions that need no input: the menu posts them directly (after a confirmation).
 DIRECT_POST_CONFIRM: dict[Action, str] = {
@@ -194,6 +201,14 @@ class PaymentRow:
     refundable: Decimal
 
 
+@dataclass(frozen=True)
+class PackageRow:
+    """A package of the Packages panel, with its upload button when the user may press it."""
+
+    package: Package
+    upload_action: MenuItem | None = None
+
+
 @dataclass
 class OrderDetails:
     """Everything Order Details renders for one user."""
@@ -208,6 +223,23 @@ class OrderDetails:
     profit: ProfitAndLoss
     actions: list[MenuItem]
     allowed: dict[str, bool] = field(default_factory=dict)  # action value -> offered and permitted
+    package_rows: list[PackageRow] = field(default_factory=list)
+
+
+def package_upload_action(order: Order, package: Package, user: User) -> MenuItem | None:
+    """Retry upload for a Failed package, Upload to Cdiscount for a Not Required one of a
+    Cdiscount order; None otherwise or without UPLOAD_PERMISSION. The services decide the
+    rest (Canceled, already Ship Confirmed...) and say why when they refuse."""
+    if not order.is_cdiscount or not user_can(user, UPLOAD_PERMISSION, order.company):
+        return None
+    args = [order.pk, package.pk]
+    if package.upload_status == UploadStatus.FAILED:
+        question = f"Retry the upload of tracking {package.tracking_number} to Cdiscount now?"
+        return MenuItem("Retry upload", reverse("orders:package_retry_upload", args=args), "post", confirm=question)
+    if package.upload_status == UploadStatus.NOT_REQUIRED:
+        question = f"Upload tracking {package.tracking_number} to Cdiscount now?"
+        return MenuItem("Upload to Cdiscount", reverse("orders:package_upload", args=args), "post", confirm=question)
+    return None
 
 
 def order_actions_menu(order: Order, user: User) -> tuple[list[MenuItem], dict[str, bool]]:
@@ -240,15 +272,17 @@ def order_details_context(*, order_id: int, user: User) -> OrderDetails:
     _share_refunds(order)
     actions, allowed = order_actions_menu(order, user)
     payments = [PaymentRow(p, refundable_amount(payment=p)) for p in order.payments.all()]
+    packages = list(order.packages.all())
     return OrderDetails(
         order=order,
         items=list(order.items.all()),
         payments=payments,
         refunds=list(order.refunds.all()),
-        packages=list(order.packages.all()),
+        packages=packages,
         events=list(order.events.all()),
         payloads=payload_versions(list(order.payloads.all())),
         profit=order_profit_and_loss(order=order),
         actions=actions,
         allowed=allowed,
+        package_rows=[PackageRow(p, package_upload_action(order, p, user)) for p in packages],
     )

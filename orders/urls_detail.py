@@ -16,4 +16,10 @@ urlpatterns = [
     path("<int:order_id>/resolve-problem/", actions.order_resolve_problem, name="resolve_problem"),
     path("<int:order_id>/note/", actions.order_add_note, name="add_note"),
     path("<int:order_id>/address/", actions.order_edit_address, name="edit_address"),
+    path(
+        "<int:order_id>/packages/<int:package_id>/retry-upload/",
+        actions.package_retry,
+        name="package_retry_upload",
+    ),
+    path("<int:order_id>/packages/<int:package_id>/upload/", actions.package_upload, name="package_upload"),
 ]

@@ -18,18 +18,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from channels.cdiscount.client import ApprovalOutcome
+from channels.upload import package_retry_upload, package_upload_by_hand
 from sellercloud.permissions import user_can
 
 from .. import channel_actions, services
-from ..choices import OrderStatus, PaymentStatus
+from ..choices import OrderStatus, PaymentStatus, UploadStatus
 from ..forms import AddressForm, NoteForm, ReasonForm, RefundForm, ShipForm
-from ..models import Order
+from ..models import Order, Package
 from ..rules import Action, OrderRuleError, why_not
-from ..selectors import ACTION_PERMISSIONS, order_for_user_or_404
+from ..selectors import ACTION_PERMISSIONS, UPLOAD_PERMISSION, order_for_user_or_404
 
 PORTAL_CANCEL = " Cancel it on the Cdiscount seller portal too: this changes our records only."
 PORTAL_REFUND = " Issue the refund on the Cdiscount seller portal too: this records it here only."
@@ -250,3 +251,46 @@ def order_accept(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_refuse(request: HttpRequest, order_id: int) -> HttpResponse:
     """Refuse Order on Cdiscount; the order becomes Canceled."""
     return _approval(request, order_id, Action.REFUSE, "refused")
+
+
+# --- Packages: upload to Cdiscount (issue #9) --------------------------------------------------
+
+
+def _package(request: HttpRequest, order_id: int, package_id: int) -> Package:
+    """The order's package (404 outside the user's companies) once the user may upload (403)."""
+    order = order_for_user_or_404(request.user, order_id)  # type: ignore[arg-type]
+    if not user_can(request.user, UPLOAD_PERMISSION, order.company):  # type: ignore[arg-type]
+        raise PermissionDenied(f"You do not have the permission to upload tracking in {order.company}.")
+    return get_object_or_404(Package.objects.select_related("order"), pk=package_id, order=order)
+
+
+def _upload(request: HttpRequest, package: Package, upload: Callable[..., Package]) -> HttpResponse:
+    """Upload now (a read and a post to Cdiscount, in this request) and say how it ended."""
+    try:
+        package = upload(package=package, by=_user(request))
+    except OrderRuleError as exc:
+        messages.error(request, str(exc))
+        return _back(package.order)
+    number = package.tracking_number
+    if package.upload_status == UploadStatus.UPLOADED:
+        messages.success(request, f"Tracking {number} uploaded to Cdiscount.")
+    elif package.upload_status == UploadStatus.FAILED:
+        messages.error(request, f"Upload of tracking {number} failed again: {package.upload_error}")
+    else:
+        why = f" ({package.upload_error})" if package.upload_error else ""
+        messages.warning(request, f"Cdiscount could not be reached{why}: tracking {number} will be retried.")
+    return _back(package.order)
+
+
+@login_required
+@require_POST
+def package_retry(request: HttpRequest, order_id: int, package_id: int) -> HttpResponse:
+    """Retry upload of a Failed package: Cdiscount is read first, so it is never posted twice."""
+    return _upload(request, _package(request, order_id, package_id), package_retry_upload)
+
+
+@login_required
+@require_POST
+def package_upload(request: HttpRequest, order_id: int, package_id: int) -> HttpResponse:
+    """Upload to Cdiscount, by hand, a Not Required package (upload off for the account)."""
+    return _upload(request, _package(request, order_id, package_id), package_upload_by_hand)

@@ -39,6 +39,7 @@ class BulkActionKind(models.TextChoices):
     HOLD = "hold", "Set On Hold"
     RELEASE_HOLD = "release_hold", "Release Hold"
     EXPORT_CSV = "export_csv", "Export CSV"
+    IMPORT_TRACKING = "import_tracking", "Import Tracking"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class BulkAction:
     asks: str = ""
     asks_required: bool = False
     changes_orders: bool = True
+    # An action on a file rather than on the selection opens its own page (this URL name).
+    url_name: str = ""
 
     @property
     def label(self) -> str:
@@ -63,6 +66,7 @@ BULK_ACTIONS: dict[str, BulkAction] = {
         BulkAction(BulkActionKind.HOLD, Permission.PROCESS_ORDERS, asks="Reason", asks_required=True),
         BulkAction(BulkActionKind.RELEASE_HOLD, Permission.PROCESS_ORDERS, asks="Note"),
         BulkAction(BulkActionKind.EXPORT_CSV, Permission.VIEW_ORDERS, changes_orders=False),
+        BulkAction(BulkActionKind.IMPORT_TRACKING, Permission.PROCESS_ORDERS, url_name="orders:import_tracking"),
     )
 }
 

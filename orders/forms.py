@@ -18,6 +18,7 @@ from .choices import RefundMethod
 from .models import Order, Payment
 from .payments import refundable_amount
 from .services import ADDRESS_FIELDS, company_today
+from .tracking_import import MAX_BYTES
 
 
 class ReasonForm(forms.Form):
@@ -106,3 +107,24 @@ class AddressForm(forms.Form):
 
     def address(self) -> dict[str, str]:
         return {name: self.cleaned_data.get(name, "") for name in ADDRESS_FIELDS}
+
+
+class TrackingImportForm(forms.Form):
+    """Import Tracking (SPEC S8): one CSV file. Its size is checked here, before it is read;
+    its content by orders.tracking_import."""
+
+    file = forms.FileField(
+        label="CSV file",
+        help_text="At most 2 MB. Comma, semicolon or tab separated; UTF-8 or Excel's CSV.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        error_messages={"required": "Choose a CSV file to import.", "empty": "The file is empty."},
+    )
+
+    def clean_file(self) -> Any:
+        file = self.cleaned_data["file"]
+        if file.size > MAX_BYTES:
+            size = file.size / 1024 / 1024
+            raise forms.ValidationError(
+                f"The file is too large ({size:.1f} MB): at most 2 MB. Split it into several files."
+            )
+        return file

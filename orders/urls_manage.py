@@ -1,8 +1,9 @@
-"""Manage Orders URLs (names in the "orders" namespace): the grid, Saved Views, bulk actions."""
+"""Manage Orders URLs (names in the "orders" namespace): the grid, Saved Views, bulk actions,
+Import Tracking."""
 
 from django.urls import path
 
-from .views import bulk_actions, manage
+from .views import bulk_actions, manage, tracking_import
 
 urlpatterns = [
     path("", manage.order_list, name="list"),
@@ -12,4 +13,6 @@ urlpatterns = [
     path("bulk/", bulk_actions.bulk_action, name="bulk"),
     path("bulk/favorites/", manage.bulk_favorite, name="bulk_favorite"),
     path("bulk/jobs/<str:job_id>/", bulk_actions.bulk_job, name="bulk_job"),
+    path("import-tracking/", tracking_import.import_tracking, name="import_tracking"),
+    path("import-tracking/report/", tracking_import.import_tracking_report, name="import_tracking_report"),
 ]

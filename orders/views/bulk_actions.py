@@ -57,6 +57,8 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     action = BULK_ACTIONS.get(request.POST.get("action", ""))
     if action is None:
         raise Http404("No such action.")
+    if action.url_name:  # it acts on a file, not on the selection: its own page
+        return redirect(action.url_name)
     orders, form, every = _target(request, action)
     confirmed = request.POST.get("confirmed") == "1"
     if not every and not request.POST.getlist("ids"):

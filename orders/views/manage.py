@@ -171,6 +171,7 @@ class ActionEntry:
     label: str
     favorite: bool
     disabled_reason: str
+    url: str = ""  # an action with its own page (Import Tracking) is a link, not a form button
 
 
 def order_detail_url(order_id: int) -> str:
@@ -225,7 +226,8 @@ def _action_entries(user: User, companies: list, starred: set[str]) -> list[Acti
     for action, favorite in bulk_actions_menu(starred):
         allowed = any(user_can(user, action.permission, c) for c in companies)
         reason = "" if allowed else f"You need the “{action.permission.label}” permission in a company."
-        entries.append(ActionEntry(action.kind.value, action.label, favorite, reason))
+        url = reverse(action.url_name) if action.url_name else ""
+        entries.append(ActionEntry(action.kind.value, action.label, favorite, reason, url))
     return entries
 
 

@@ -1,8 +1,11 @@
 """Shared fixtures. Embedded services are started by the root conftest.py."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.db import connection
 
+from sellercloud.celery import app as celery_app
 from tests.factories import CompanyFactory, UserFactory
 
 
@@ -23,3 +26,15 @@ def company(db):
 @pytest.fixture
 def client_admin(db):
     return UserFactory(username="admin", is_client_admin=True)
+
+
+@pytest.fixture
+def eager_celery(settings) -> Iterator[None]:
+    """Run Celery tasks in the test's process. The Celery app has its own copy of the settings:
+    read it before anything changes, set it there too, and put it back afterwards (a leak would
+    make later tests that need a real worker run their tasks in-process)."""
+    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
+    yield
+    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before

@@ -60,6 +60,11 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     workers: list[WorkerProcess] = []
 
     def start(*, pool: str = "solo", concurrency: int = 1, env: dict[str, str] | None = None) -> WorkerProcess:
+        from sellercloud.celery import app
+
+        assert not app.conf.task_always_eager, (
+            "Celery was left eager by an earlier test: tasks would not reach the worker"
+        )
         queue = f"test-{uuid.uuid4().hex[:10]}"
         log_path = tmp_path / f"worker-{len(workers)}.log"
         worker_env = {

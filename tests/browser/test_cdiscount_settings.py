@@ -6,14 +6,12 @@ needed. Set SCREENSHOT_DIR to keep a PNG of every page visited.
 """
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from channels.models import CdiscountAccount, SyncProblem, SyncRun
 from orders.models import Order
-from sellercloud.celery import app as celery_app
 from sellercloud.services import demo_seed
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,16 +40,6 @@ def page():
         yield page
         context.close()
         browser.close()
-
-
-@pytest.fixture
-def eager_celery(settings) -> Iterator[None]:
-    # The Celery app read its configuration already: set it there as well as in Django's settings.
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ service, on the ticked or on all filtered orders, in the background with progres
 to run twice at once; favourites in the Actions menu."""
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 from django.db import connection
@@ -12,7 +11,6 @@ from django.urls import reverse
 from orders.bulk import bulk_apply
 from orders.choices import Channel, EventKind, OrderStatus
 from orders.models import BulkActionFavorite, Order, OrderEvent
-from sellercloud.celery import app as celery_app
 from tests.factories import CompanyFactory, MembershipFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,16 +35,6 @@ def processor(company_a):
 def processor_client(client, processor):
     client.force_login(processor)
     return client
-
-
-@pytest.fixture
-def eager_celery(settings) -> Iterator[None]:
-    # The Celery app read its configuration already: set it there as well as in Django's settings.
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = True, True
-    yield
-    celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates = before
 
 
 def hold_events(order: Order) -> list[OrderEvent]:

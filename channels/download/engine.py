@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from channels.accounts import AccountLock, client_for
 from channels.cdiscount.client import CdiscountClient, OrderQuery
-from channels.cdiscount.schemas import OrderPage, PageItem
+from channels.cdiscount.schemas import OrderPage, PageItem, parse_datetime, parse_page_item, raw_order_id
 from channels.cdiscount.schemas import OrderStatus as CdStatus
 from channels.exceptions import ChannelAPIError
 from channels.models import CdiscountAccount, SyncProblem, SyncRun
@@ -197,7 +197,7 @@ def _read_all_pages(
                         # shows in the count at the end.
                         count_after_first = state.client.count_orders(query=query)
                     upcoming = fetch(page_index + 1)
-                _apply_page(state, list(page.items()))
+                _apply_page(state, page.raw_items)
                 _after_page(state, on_page)
                 if page.is_last:
                     break
@@ -217,45 +217,63 @@ def _fetch_page(client: CdiscountClient, query: OrderQuery, page_index: int) -> 
         connections.close_all()
 
 
-def _apply_page(state: RunState, items: list[PageItem]) -> None:
+def _apply_page(state: RunState, raw_items: list[Any]) -> None:
     """Apply one page in one transaction (one commit per page, not per order).
 
-    Orders we do not have yet are created together with a few bulk INSERTs; the others go one by
-    one, each in a savepoint so a bad one is set aside alone. Acceptances are sent once the page
-    is committed.
+    An order whose `updatedAt` is the one we last applied is unchanged: it is not even parsed.
+    (The window itself relies on the marketplace moving `updatedAt` on every change, so this
+    assumes nothing more; it is what keeps a re-download close to the cost of fetching.) Orders
+    we do not have yet are created together with a few bulk INSERTs; the others go one by one,
+    each in a savepoint so a bad one is set aside alone. Acceptances are sent once the page is
+    committed.
     """
-    # One query tells which orders of the page we have, and which are unchanged since.
-    hashes = {item.order_id: payload_sha256(item.raw) for item in items if item.order_id}
+    ids = [order_id for raw in raw_items if (order_id := raw_order_id(raw))]
     known = dict(
-        Order.objects.filter(channel_account=state.account, channel_order_id__in=list(hashes)).values_list(
-            "channel_order_id", "channel_payload_sha256"
+        Order.objects.filter(channel_account=state.account, channel_order_id__in=ids).values_list(
+            "channel_order_id", "channel_updated_at"
         )
     )
     to_accept: list[tuple[str, int | None]] = []
     new: dict[str, NewCandidate] = {}
     with transaction.atomic():
-        for item in items:
-            order_id = item.order_id
+        for raw in raw_items:
+            order_id = raw_order_id(raw)
             if order_id:
                 state.seen.add(order_id)
+                if order_id in known and known[order_id] == _updated_at(raw) and not _awaits_acceptance(state, raw):
+                    state.counts["unchanged"] += 1
+                    continue
+            item = parse_page_item(raw)
             if item.order is None or order_id is None:
                 _apply_item(state, item, None)
                 continue
+            sha256 = payload_sha256(raw)
             if order_id not in known:
                 if skip_reason(order=item.order, exists=False, allow_unpaid=state.account.allow_unpaid_orders):
                     state.counts["skipped"] += 1
                 else:
-                    new[order_id] = NewCandidate(cd_order=item.order, raw=item.raw, sha256=hashes[order_id])
-            elif known[order_id] == hashes[order_id]:
-                state.counts["unchanged"] += 1
+                    new[order_id] = NewCandidate(cd_order=item.order, raw=raw, sha256=sha256)
             else:
                 state.keep_lock()
-                _apply_item(state, item, hashes[order_id])
-            if _wants_acceptance(state, item):
+                _apply_item(state, item, sha256)
+            if _awaits_acceptance(state, raw):
                 to_accept.append((order_id, None))
         created = _create_new(state, list(new.values()))
     for order_id, _ in to_accept:
         _auto_accept(state, order_id, created.get(order_id) or _order_pk(state, order_id))
+
+
+def _updated_at(raw: Any) -> datetime | None:
+    try:
+        return parse_datetime(raw["updatedAt"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _awaits_acceptance(state: RunState, raw: Any) -> bool:
+    return (
+        state.account.auto_accept_orders and isinstance(raw, dict) and raw.get("status") == CdStatus.WAITING_ACCEPTANCE
+    )
 
 
 def _create_new(state: RunState, candidates: list[NewCandidate]) -> dict[str, int]:
@@ -286,12 +304,6 @@ def _order_pk(state: RunState, channel_order_id: str) -> int | None:
         Order.objects.filter(channel_account=state.account, channel_order_id=channel_order_id)
         .values_list("pk", flat=True)
         .first()
-    )
-
-
-def _wants_acceptance(state: RunState, item: PageItem) -> bool:
-    return (
-        state.account.auto_accept_orders and item.order is not None and item.order.status == CdStatus.WAITING_ACCEPTANCE
     )
 
 
@@ -347,7 +359,7 @@ def _after_page(state: RunState, on_page: Callable[[SyncRun], None] | None) -> N
 
 def _download_one(state: RunState, channel_order_id: str) -> None:
     """Download Order by ID, and the Retry of a problem: GET /orders/{id} and apply it."""
-    _apply_page(state, [state.client.fetch_order(order_id=channel_order_id)])
+    _apply_page(state, [state.client.fetch_order(order_id=channel_order_id).raw])
     _after_page(state, None)
 
 

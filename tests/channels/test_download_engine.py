@@ -268,3 +268,28 @@ def test_a_scheduled_run_that_finds_the_lock_held_exits_without_a_run(make_cdisc
         assert download_run_now(account=account, trigger=SyncRun.Trigger.SCHEDULE) is None
 
     assert not SyncRun.objects.exists()
+
+
+def test_auto_accept_accepts_orders_waiting_for_acceptance_and_records_it(make_cdiscount_sandbox):
+    # given two orders waiting for acceptance; Allow UnPaid Order off (auto-accept is independent)
+    sandbox = make_cdiscount_sandbox(orders=0)
+    waiting = sandbox.control.create_orders(count=2, status="WaitingAcceptance")
+    account = account_for(sandbox, auto_accept_orders=True)
+
+    # when
+    run = download(account)
+
+    # then both were accepted on the marketplace, once each, and the run's log says so
+    posts = [r for r in sandbox.requests(path_contains="/approval-status") if r.method == "POST"]
+    assert sorted(r.path.split("/")[-2] for r in posts) == sorted(waiting)
+    assert all(sandbox.control.order(order_id)["status"] == "Accepted" for order_id in waiting)
+    assert all(order_id in run.log for order_id in waiting)
+    assert not Order.objects.filter(channel_order_id__in=waiting).exists()  # unpaid: not imported
+
+    # and with Allow UnPaid Order on, an accepted order that exists gets an OrderEvent
+    other = sandbox.control.create_orders(count=1, status="WaitingAcceptance")[0]
+    account.allow_unpaid_orders = True
+    account.save()
+    download(account)
+    order = Order.objects.get(channel_order_id=other)
+    assert order.events.filter(kind="acceptance", message__startswith="Auto-accepted").exists()

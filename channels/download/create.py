@@ -16,6 +16,7 @@ from orders.choices import Channel, EventKind, HoldSource, OrderStatus, Shipping
 from orders.events import order_event_row
 from orders.models import Order, OrderEvent, OrderItem, Package, Payment
 from orders.payments import payment_status_from
+from sellercloud.db import bulk_insert
 
 from .mapping import CANCEL_REQUEST_HOLD_REASON, PAYMENT_OPERATION_TYPE, Bucket, ItemData, OrderData
 
@@ -159,20 +160,19 @@ def package_for_parcel(*, order: Order, data: OrderData) -> Package:
 
 
 def new_orders_save(new_orders: list[NewOrder]) -> None:
-    """Insert new orders and their rows with one INSERT per table.
+    """Insert new orders and their rows with one COPY (or INSERT) per table.
 
     Raises IntegrityError when one of the orders already exists (another worker created it since
     we looked): the caller, inside a savepoint, then applies those orders one by one.
     """
     if not new_orders:
         return
-    Order.objects.bulk_create([n.order for n in new_orders])
+    bulk_insert([n.order for n in new_orders])
     per_table: list[list[Any]] = [[], [], [], [], []]
     for new in new_orders:
         for rows, bucket in zip(new.children(), per_table, strict=True):
             for row in rows:
                 row.order = new.order  # now that it has its id
             bucket.extend(rows)
-    for model, rows in zip((OrderItem, Payment, Package, ChannelPayload, OrderEvent), per_table, strict=True):
-        if rows:
-            model.objects.bulk_create(rows)
+    for rows in per_table:
+        bulk_insert(rows)

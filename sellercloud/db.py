@@ -1,0 +1,73 @@
+"""Database helpers shared by the apps."""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connection, models
+
+# Columns whose Python value the database driver takes as it is (exact types: a subclass such as
+# an encrypted field has its own conversion and goes through Django's).
+PLAIN_FIELD_TYPES = frozenset(
+    {
+        models.CharField,
+        models.TextField,
+        models.SlugField,
+        models.EmailField,
+        models.URLField,
+        models.IntegerField,
+        models.BigIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveSmallIntegerField,
+        models.SmallIntegerField,
+        models.BooleanField,
+        models.DecimalField,
+        models.DateField,
+        models.UUIDField,
+        models.ForeignKey,
+        models.OneToOneField,
+    }
+)
+
+
+def _column_value(field: models.Field) -> Callable[[models.Model], Any]:
+    """How to get the value to write for `field`: as it is where the driver takes it, else through
+    Django's conversion (JSON, encryption, auto_now...)."""
+    plain = type(field) in PLAIN_FIELD_TYPES or (
+        type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]
+    )
+    if plain:
+        attname = field.attname
+        return lambda obj: getattr(obj, attname)
+    return lambda obj: field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+
+
+def bulk_insert(objs: Sequence[models.Model]) -> None:
+    """Insert new rows of one model, setting their primary keys.
+
+    On PostgreSQL with COPY, the ids taken from the table's sequence first: a page of marketplace
+    orders is then written for a fraction of what INSERTs of bound parameters cost (SPEC S11).
+    Elsewhere, bulk_create. Constraint violations raise Django's IntegrityError either way.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            setattr(obj, meta.pk.attname, pk)
+            obj._state.adding = False
+            obj._state.db = connection.alias
+        values = [_column_value(f) for f in fields]
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in [meta.pk, *fields])
+        copy_sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
+        with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
+            for obj in objs:
+                copy.write_row([obj.pk, *(value(obj) for value in values)])

@@ -5,8 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .permissions import user_companies
-from .shell import MenuItem, current_company, navigation_for
+from .shell import MenuItem, current_company, navigation_for, switcher_companies
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -17,7 +16,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     company = current_company(request)
     return {
         "shell_company": company,
-        "shell_companies": user_companies(user).order_by("name"),
+        "shell_companies": switcher_companies(request),
         "shell_navigation": navigation_for(request, company),
         "shell_user_label": user.get_full_name() or user.get_username(),
         "shell_user_menu": [

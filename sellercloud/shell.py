@@ -177,15 +177,18 @@ def current_company(request: HttpRequest) -> Company | None:
     """
     if hasattr(request, "_current_company"):
         return request._current_company  # type: ignore[no-any-return]
-    companies = user_companies(request.user).order_by("name")  # type: ignore[arg-type]
-    company = None
+    companies = switcher_companies(request)
     company_id = request.session.get(SESSION_COMPANY_KEY)
-    if company_id is not None:
-        company = companies.filter(pk=company_id).first()
-    if company is None:
-        company = companies.first()
+    company = next((c for c in companies if c.pk == company_id), companies[0] if companies else None)
     request._current_company = company  # type: ignore[attr-defined]
     return company
+
+
+def switcher_companies(request: HttpRequest) -> list[Company]:
+    """The user's companies by name, read once per request (the switcher and the current company)."""
+    if not hasattr(request, "_switcher_companies"):
+        request._switcher_companies = list(user_companies(request.user).order_by("name"))  # type: ignore[arg-type,attr-defined]
+    return request._switcher_companies  # type: ignore[no-any-return,attr-defined]
 
 
 def set_current_company(request: HttpRequest, company: Company) -> None:

@@ -248,3 +248,15 @@ def test_cancelled_order_shows_cancel_disabled_and_refund_still_offered(admin_cl
     assert "The order is already Canceled." in html
     assert reverse("orders:refund", args=[order.pk]) in html
     assert OrderStatus.CANCELED.label in html
+
+
+def test_the_whole_page_for_an_employee_is_at_most_12_queries(client):
+    order = paid_order()
+    add_rows(order, None, 5)
+    employee = UserFactory()
+    MembershipFactory(user=employee, company=order.company, can_process_orders=True, can_issue_refunds=True)
+    client.force_login(employee)
+
+    queries = page_queries(client, order)
+
+    assert len(queries) <= 12, "\n".join(queries)

@@ -383,3 +383,36 @@ def test_a_saved_view_name_is_unique_per_user(employee_client, employee):
     )
     assert "already have a view named" in response.content.decode()
     assert SavedView.objects.get(user=employee, name="Daily").query == "channel=ebay"
+
+
+# --- Bad query strings --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status=shipped_to_mars",
+        "date_from=2026-13-45",
+        "date_to=not-a-date",
+        "page=-1",
+        "page=abc",
+        "page=999999999999999999999",
+        "page_size=7",
+        "page_size=abc",
+        "sort=password",
+        "channel=amazon&channel=nowhere",
+        "company=abc",
+        "q=" + "x" * 10_000,
+        "q=%00%27%22%3Cscript%3E",
+    ],
+)
+def test_bad_query_strings_get_a_message_or_a_default_never_an_error(employee_client, company_a, query):
+    OrderFactory(company=company_a)
+
+    response = employee_client.get(f"{LIST}?{query}")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<script>" not in html
+    if query.split("=")[0] in ("status", "date_from", "date_to", "page", "q") and "%00" not in query:
+        assert "Some filters were not applied" in html

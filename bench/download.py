@@ -200,8 +200,11 @@ def main() -> None:
             Order=Order,
         )
     finally:
-        sandbox.send_signal(signal.SIGINT)
-        sandbox.wait(timeout=30)
+        sandbox.send_signal(signal.SIGINT)  # it saves its state file, then exits
+        try:
+            sandbox.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            sandbox.kill()
 
     figures = {
         "download_orders_per_s": round(statistics.median(r["created"] / r["download_s"] for r in rounds), 1),
@@ -240,7 +243,8 @@ def measure_freshness(*, account, control, claim, run, Order) -> float | None:  
     account.download_enabled = True
     account.download_interval_minutes = 1
     account.next_download_at = timezone.now()
-    account.save()
+    # Only these fields: the row's watermark moved since `account` was read.
+    account.save(update_fields=["download_enabled", "download_interval_minutes", "next_download_at"])
     stop = threading.Event()
 
     def beat() -> None:
@@ -279,7 +283,7 @@ def measure_freshness(*, account, control, claim, run, Order) -> float | None:  
         stop.set()
         beat_thread.join(timeout=120)
         account.download_enabled = False
-        account.save()
+        account.save(update_fields=["download_enabled"])
     if not delays:
         return None
     delays.sort()

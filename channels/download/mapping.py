@@ -52,13 +52,14 @@ def bucket(status: OrderStatus) -> Bucket:
     return Bucket.CANCELLED
 
 
-def skip_reason(*, order: Order, exists: bool, allow_unpaid: bool) -> str | None:
-    """Why this order is not imported (counted as skipped), or None to create / update it."""
-    kind = bucket(order.status)
+def skip_reason(*, status: OrderStatus, exists: bool, allow_unpaid: bool) -> str | None:
+    """Why an order in this status is not imported (counted as skipped), or None to create or
+    update it."""
+    kind = bucket(status)
     if kind == Bucket.UNPAID and not allow_unpaid and not exists:
-        return f"unpaid ({order.status}) and Allow UnPaid Order is off"
+        return f"unpaid ({status}) and Allow UnPaid Order is off"
     if kind == Bucket.CANCELLED and not exists:
-        return f"{order.status} before we ever saw it"
+        return f"{status} before we ever saw it"
     return None
 
 

@@ -82,7 +82,9 @@ def order_upsert_from_cdiscount(
         order = _locked_order(account, cd_order.order_id)
         if order is not None and order.channel_payload_sha256 == sha256:
             return UpsertResult(Outcome.UNCHANGED, order.pk)
-        if reason := skip_reason(order=cd_order, exists=order is not None, allow_unpaid=account.allow_unpaid_orders):
+        if reason := skip_reason(
+            status=cd_order.status, exists=order is not None, allow_unpaid=account.allow_unpaid_orders
+        ):
             return UpsertResult(Outcome.SKIPPED, None, reason)
         data = map_order(cd_order)
         if order is None:

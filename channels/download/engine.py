@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -228,11 +228,7 @@ def _apply_page(state: RunState, raw_items: list[Any]) -> None:
     committed.
     """
     ids = [order_id for raw in raw_items if (order_id := raw_order_id(raw))]
-    known = dict(
-        Order.objects.filter(channel_account=state.account, channel_order_id__in=ids).values_list(
-            "channel_order_id", "channel_updated_at"
-        )
-    )
+    known = _known_orders(state.account, ids)
     to_accept: list[tuple[str, int | None]] = []
     new: dict[str, NewCandidate] = {}
     with transaction.atomic():
@@ -264,6 +260,28 @@ def _apply_page(state: RunState, raw_items: list[Any]) -> None:
         created = _create_new(state, list(new.values()))
     for order_id, _ in to_accept:
         _auto_accept(state, order_id, created.get(order_id) or _order_pk(state, order_id))
+
+
+def _known_orders(account: CdiscountAccount, ids: list[str]) -> dict[str, datetime | None]:
+    """Which of these Cdiscount ids we have, with the `updatedAt` we last applied: one query per
+    page. On PostgreSQL a prepared statement with an array parameter, so it is planned once per
+    connection rather than once per page (the plan of a 100-value IN list cost as much as running
+    it)."""
+    if connection.vendor != "postgresql":
+        return dict(
+            Order.objects.filter(channel_account=account, channel_order_id__in=ids).values_list(
+                "channel_order_id", "channel_updated_at"
+            )
+        )
+    table = Order._meta.db_table
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        cursor.cursor.execute(
+            f"SELECT channel_order_id, channel_updated_at FROM {table} "  # noqa: S608 (our table name)
+            "WHERE channel_account_id = %s AND channel_order_id = ANY(%s)",
+            [account.pk, ids],
+            prepare=True,
+        )
+        return dict(cursor.cursor.fetchall())
 
 
 def _skipped_unread(state: RunState, raw: Any) -> bool:

@@ -11,11 +11,8 @@ from channels.models import CdiscountAccount, Environment, SettingsChange, SyncR
 from orders.choices import OrderStatus, UploadStatus
 from tests.factories import (
     CdiscountAccountFactory,
-    CompanyFactory,
-    MembershipFactory,
     OrderFactory,
     PackageFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -32,40 +29,6 @@ def account(company):
 def admin_client(client_admin):
     c = Client()
     c.force_login(client_admin)
-    return c
-
-
-@pytest.fixture
-def reader_client(company):
-    """An employee of the company without the Manage channel permission."""
-    user = UserFactory(username="reader")
-    MembershipFactory(user=user, company=company, can_view_orders=True)
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def manager(company):
-    user = UserFactory(username="manager")
-    MembershipFactory(user=user, company=company, can_manage_channel=True)
-    return user
-
-
-@pytest.fixture
-def manager_client(manager):
-    c = Client()
-    c.force_login(manager)
-    return c
-
-
-@pytest.fixture
-def outsider_client():
-    """A user with full rights in another company only."""
-    user = UserFactory(username="outsider")
-    MembershipFactory(user=user, company=CompanyFactory(name="Autre Maison SARL"), can_manage_channel=True)
-    c = Client()
-    c.force_login(user)
     return c
 
 

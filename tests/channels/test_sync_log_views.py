@@ -3,14 +3,13 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from channels.models import SyncProblem, SyncRun
 from channels.services import download_run_now
 from orders.models import Order
-from tests.factories import CdiscountAccountFactory, CompanyFactory, MembershipFactory, UserFactory
+from tests.factories import CdiscountAccountFactory, CompanyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,26 +22,6 @@ def account(company):
 @pytest.fixture
 def other_account():
     return CdiscountAccountFactory(company=CompanyFactory(name="Autre Maison SARL"))
-
-
-def login(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def manager_client(company):
-    user = UserFactory(username="manager")
-    MembershipFactory(user=user, company=company, can_manage_channel=True)
-    return login(user)
-
-
-@pytest.fixture
-def reader_client(company):
-    user = UserFactory(username="reader")
-    MembershipFactory(user=user, company=company, can_view_orders=True)
-    return login(user)
 
 
 def run_of(account, minutes_ago=0, **fields) -> SyncRun:

@@ -4,7 +4,6 @@ Sync Log (issue #9 point 2; SPEC S3, S7, S8)."""
 from datetime import UTC, datetime
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from channels.models import CdiscountAccount, SyncRun
@@ -12,11 +11,8 @@ from orders.choices import EventKind, UploadStatus
 from orders.models import OrderEvent, Package
 from tests.factories import (
     CdiscountAccountFactory,
-    CompanyFactory,
-    MembershipFactory,
     OrderFactory,
     PackageFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -29,35 +25,6 @@ def account(company):
     company.time_zone = "Europe/Paris"
     company.save(update_fields=["time_zone"])
     return CdiscountAccountFactory(company=company)
-
-
-def logged_in(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-@pytest.fixture
-def manager_client(company):
-    user = UserFactory(username="manager")
-    MembershipFactory(user=user, company=company, can_manage_channel=True)
-    return logged_in(user)
-
-
-@pytest.fixture
-def reader_client(company):
-    """An employee of the company without the Manage channel permission."""
-    user = UserFactory(username="reader")
-    MembershipFactory(user=user, company=company, can_view_orders=True)
-    return logged_in(user)
-
-
-@pytest.fixture
-def outsider_client():
-    """A user with every right in another company only."""
-    user = UserFactory(username="outsider")
-    MembershipFactory(user=user, company=CompanyFactory(name="Autre Maison SARL"), can_manage_channel=True)
-    return logged_in(user)
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ Figures are the median over BENCH_ROUNDS rounds (default 3) and merged into benc
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -38,6 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ensure_database, merge_results  # noqa: E402
+
 SCALE = os.environ.get("BENCH_SCALE", "full")
 SIZES = {"small": 4_000, "full": 20_000}
 if SCALE not in SIZES:
@@ -49,18 +50,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
 FRESHNESS_SECONDS = int(os.environ.get("BENCH_FRESHNESS_SECONDS", "240" if SCALE == "full" else "150"))
 COMPANY_CODE = "bench-download"
-RESULTS = ROOT / "bench" / "results.json"
 STATE_FILE = ROOT / "var" / f"bench-sandbox-{ORDERS}.json"
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    server, _, name = url.rpartition("/")
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def free_port() -> int:
@@ -220,9 +210,7 @@ def main() -> None:
         "freshness_p95_s": freshness,
         "download_bench_orders": ORDERS,
     }
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results.update({key: value for key, value in figures.items() if value is not None})  # unmeasured: kept
-    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    merge_results(figures)
     goals = {
         "download_over_fetch": "<= 1.5",
         "redownload_over_fetch": "<= 1.15",

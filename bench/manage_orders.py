@@ -16,7 +16,6 @@ result count). Figures are merged into bench/results.json.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import statistics
@@ -26,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import RESULTS, ensure_database, merge_results  # noqa: E402
 
 SCALE = os.environ.get("BENCH_SCALE", "full")
 SIZES = {"small": 50_000, "full": 1_000_000}
@@ -39,22 +40,9 @@ REPEAT = max(20, int(os.environ.get("BENCH_REPEAT", "25")))
 # Page 2000 of 50 at full scale (SPEC S11); the small set has about 700 Cdiscount pages.
 DEEP_PAGE = 2000 if SCALE == "full" else 500
 COMPANY_CODE = "bench-orders"
-RESULTS = ROOT / "bench" / "results.json"
 TRANSACTION_CONTROL = re.compile(
     r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I
 )
-
-
-def ensure_database(url: str) -> None:
-    """Create the bench database when it does not exist yet."""
-    import psycopg
-    from psycopg import sql
-
-    server, _, name = url.rpartition("/")
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
 
 
 def main() -> None:
@@ -147,9 +135,7 @@ def main() -> None:
         "manage_orders_queries": max(queries[(name, "ours")] for name in pages),
         "admin_over_ours": round(p50[("first", "admin")] / p50[("first", "ours")], 2),
     }
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results.update(figures)
-    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    merge_results(figures)
 
     print(f"\nManage Orders on {total:,} orders ({SCALE}, {REPEAT} requests each, p50 server time)")
     print(f"{'page':<28}{'ours ms':>10}{'admin ms':>10}{'admin/ours':>12}{'queries':>10}{'admin q':>9}")

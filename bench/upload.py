@@ -20,7 +20,6 @@ keys are merged into bench/results.json (other bench scripts write other keys).
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import sys
@@ -30,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import ensure_database, merge_results  # noqa: E402
 
 SCALE = os.environ.get("BENCH_SCALE", "full")
 if SCALE not in ("small", "full"):
@@ -41,20 +42,7 @@ os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_N
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3" if SCALE == "full" else "1")))
 COMPANY_CODE = "bench-upload"
-RESULTS = ROOT / "bench" / "results.json"
 GOALS = {"upload_per_s": ">= 50", "upload_calls_per_package": "1.0"}
-
-
-def ensure_database(url: str) -> None:
-    """Create the bench database when it does not exist yet."""
-    import psycopg
-    from psycopg import sql
-
-    server, _, name = url.rpartition("/")
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
 
 
 def one_round(round_no: int) -> dict[str, float]:
@@ -169,9 +157,7 @@ def main() -> None:
         "upload_per_s": round(statistics.median(r["upload_per_s"] for r in rounds), 1),
         "upload_calls_per_package": round(statistics.median(r["upload_calls_per_package"] for r in rounds), 3),
     }
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results.update(figures)
-    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    merge_results(figures)
     print(f"\nUpload figures ({PACKAGES} packages, {LATENCY * 1000:.0f} ms latency, {ROUNDS} rounds)")
     print(f"{'figure':<28} {'value':>10}  goal")
     for key, value in figures.items():

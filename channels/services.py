@@ -172,7 +172,9 @@ def download_run_now(
         if lock is None:
             logger.info("event=download_skipped_locked account=%s", account.pk)
             if run is not None:
-                _fail_queued(run, "Another download of this account was running: this one did not start.")
+                sync_run_fail_queued(
+                    run=run, message="Another download of this account was running: this one did not start."
+                )
             return None
         return download_execute(run=run or new_run(), lock=lock)
 
@@ -203,7 +205,8 @@ def download_run_queued(*, account_id: int, run_id: int | None, bypass_lock: boo
     return download_run_now(account=account, trigger=run.trigger, run=run)
 
 
-def _fail_queued(run: SyncRun, message: str) -> None:
+def sync_run_fail_queued(*, run: SyncRun, message: str) -> None:
+    """A queued run that will not start (another run of its kind holds the lock) is Failed with why."""
     SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.QUEUED).update(
         status=SyncRun.Status.FAILED, error=message, finished_at=timezone.now()
     )

@@ -59,7 +59,7 @@ from .accounts import AccountLock, account_lock, client_for
 from .cdiscount.client import CdiscountClient
 from .exceptions import ChannelAPIError, ChannelAuthError, PermanentChannelError, TransientChannelError
 from .models import CarrierMapping, CdiscountAccount, SyncRun
-from .services import RunRequest, accounts_claim_due, active_run
+from .services import RunRequest, accounts_claim_due, active_run, sync_run_fail_queued
 
 logger = logging.getLogger(__name__)
 
@@ -170,10 +170,8 @@ def upload_run_now(
         if lock is None:
             logger.info("event=upload_skipped_locked account=%s", account.pk)
             if run is not None:
-                SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.QUEUED).update(
-                    status=SyncRun.Status.FAILED,
-                    error="Another upload of this account was running: this one did not start.",
-                    finished_at=timezone.now(),
+                sync_run_fail_queued(
+                    run=run, message="Another upload of this account was running: this one did not start."
                 )
             return None
         return upload_execute(

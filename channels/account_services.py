@@ -25,6 +25,7 @@ from orders.models import Order, Package
 from sellercloud.models import User
 
 from .accounts import client_for
+from .cdiscount.schemas import OrderStatus as CdiscountStatus
 from .exceptions import ChannelAPIError
 from .models import CarrierMapping, CdiscountAccount, Environment, SettingsChange, SyncRun
 from .services import DownloadRequest, download_request
@@ -53,7 +54,6 @@ POSITIVE_FIELDS = ("download_interval_minutes", "upload_interval_minutes", "look
 CARRIERS_CACHE_SECONDS = 3 * 60 * 60
 # GET /carriers is asked while a page renders: fail fast rather than make the user wait.
 CARRIERS_TIMEOUT_SECONDS = 5.0
-WAITING_ACCEPTANCE = "WaitingAcceptance"
 
 _http_url = URLValidator(schemes=["http", "https"], message="Enter a URL that starts with http:// or https://.")
 
@@ -364,7 +364,7 @@ def account_health(*, account: CdiscountAccount) -> AccountHealth:
     """What the health card shows: last good download, schedule, failures, token, work waiting."""
     downloads = account.sync_runs.filter(kind=SyncRun.Kind.DOWNLOAD)
     waiting = (
-        Order.objects.filter(channel_account=account, channel_status=WAITING_ACCEPTANCE)
+        Order.objects.filter(channel_account=account, channel_status=CdiscountStatus.WAITING_ACCEPTANCE)
         .exclude(status=OrderStatus.CANCELED)
         .count()
     )

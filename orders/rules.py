@@ -9,6 +9,8 @@ them pays no extra query.
 from django.db import models
 from django.utils import timezone
 
+from channels.cdiscount.schemas import OrderStatus as CdiscountStatus
+
 from .choices import LIVE_UPLOAD_STATUSES, PAID_STATUSES, OrderStatus, ShippingStatus
 from .models import Order
 
@@ -101,7 +103,7 @@ def why_not(order: Order, action: str) -> str | None:
     if action in (Action.ACCEPT, Action.REFUSE):
         if not order.is_cdiscount:
             return "Only Cdiscount orders are accepted or refused here."
-        if order.channel_status != "WaitingAcceptance":
+        if order.channel_status != CdiscountStatus.WAITING_ACCEPTANCE:
             return (
                 f"Cdiscount reports the order {order.channel_status or 'in an unknown status'}: "
                 "only orders waiting for acceptance can be accepted or refused."

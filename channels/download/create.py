@@ -94,14 +94,7 @@ def new_order(*, account: CdiscountAccount, data: OrderData, raw: Any, sha256: s
         order.status = OrderStatus.COMPLETED
         order.shipping_status = ShippingStatus.FULLY_SHIPPED
         order.ship_confirmed_at = data.channel_updated_at
-        new.events.append(
-            order_event_row(
-                order=order,
-                kind=EventKind.UPLOAD,
-                message=f"Cdiscount reports the order {data.channel_status}: Ship Confirmed",
-                source=SOURCE,
-            )
-        )
+        new.events.append(ship_confirmed_event(order=order, data=data))
         if data.parcel is not None:
             new.packages.append(package_for_parcel(order=order, data=data))
     elif data.cancel_request:
@@ -132,6 +125,15 @@ def payment_for(*, order: Order, data: OrderData) -> Payment:
         currency=data.currency,
         paid_at=data.channel_updated_at,
         reference=data.payment_reference,
+    )
+
+
+def ship_confirmed_event(*, order: Order, data: OrderData) -> OrderEvent:
+    return order_event_row(
+        order=order,
+        kind=EventKind.UPLOAD,
+        message=f"Cdiscount reports the order {data.channel_status}: Ship Confirmed",
+        source=SOURCE,
     )
 
 

@@ -39,6 +39,7 @@ from .create import (
     package_for_parcel,
     payment_event,
     payment_for,
+    ship_confirmed_event,
 )
 from .mapping import CANCEL_REQUEST_HOLD_REASON, PAYMENT_OPERATION_TYPE, Bucket, OrderData, map_order, skip_reason
 
@@ -228,12 +229,7 @@ def _apply_shipped(order: Order, data: OrderData) -> bool:
         order.ship_confirmed_at = order.ship_confirmed_at or data.channel_updated_at
         order.shipping_status = ShippingStatus.FULLY_SHIPPED
         order.save(update_fields=["ship_confirmed_at", "shipping_status", "updated_at"])
-        order_event(
-            order=order,
-            kind=EventKind.UPLOAD,
-            message=f"Cdiscount reports the order {data.channel_status}: Ship Confirmed",
-            source=SOURCE,
-        )
+        ship_confirmed_event(order=order, data=data).save()
         changed = True
     changed |= _record_parcel(order, data)
     if order.status == OrderStatus.CANCELED:

@@ -16,7 +16,7 @@ from orders.choices import Channel, EventKind, HoldSource, OrderStatus, Shipping
 from orders.events import order_event_row
 from orders.models import Order, OrderEvent, OrderItem, Package, Payment
 from orders.payments import payment_status_from
-from sellercloud.db import bulk_insert
+from sellercloud.db import bulk_insert, replan_foreign_key_checks
 
 from .mapping import CANCEL_REQUEST_HOLD_REASON, PAYMENT_OPERATION_TYPE, Bucket, ItemData, OrderData
 
@@ -169,6 +169,8 @@ def new_orders_save(new_orders: list[NewOrder]) -> None:
     """
     if not new_orders:
         return
+    if len(new_orders) > 1:
+        replan_foreign_key_checks()
     bulk_insert([n.order for n in new_orders])
     per_table: list[list[Any]] = [[], [], [], [], []]
     for new in new_orders:

@@ -1,9 +1,10 @@
 """Database helpers shared by the apps."""
 
-from collections.abc import Callable, Sequence
-from typing import Any
+import operator
+from collections.abc import Sequence
 
 from django.db import connection, models
+from django.utils import timezone
 
 # Columns whose Python value the database driver takes as it is (exact types: a subclass such as
 # an encrypted field has its own conversion and goes through Django's).
@@ -29,16 +30,14 @@ PLAIN_FIELD_TYPES = frozenset(
 )
 
 
-def _column_value(field: models.Field) -> Callable[[models.Model], Any]:
-    """How to get the value to write for `field`: as it is where the driver takes it, else through
-    Django's conversion (JSON, encryption, auto_now...)."""
-    plain = type(field) in PLAIN_FIELD_TYPES or (
+def _is_plain(field: models.Field) -> bool:
+    return type(field) in PLAIN_FIELD_TYPES or (
         type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]
     )
-    if plain:
-        attname = field.attname
-        return lambda obj: getattr(obj, attname)
-    return lambda obj: field.get_db_prep_save(field.pre_save(obj, add=True), connection)
+
+
+def _is_timestamp(field: models.Field) -> bool:
+    return type(field) is models.DateTimeField and (field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]
 
 
 def replan_foreign_key_checks() -> None:
@@ -71,6 +70,12 @@ def bulk_insert(objs: Sequence[models.Model]) -> None:
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
+    # Plain columns are read with one attrgetter per row; the others go through Django's
+    # conversion (JSON, encryption), except auto_now timestamps: one `now` for the whole batch.
+    plain = operator.attrgetter(meta.pk.attname, *(f.attname for f in fields if _is_plain(f)))
+    now = timezone.now()
+    converted = [f for f in fields if not _is_plain(f) and not _is_timestamp(f)]
+    timestamps = [f for f in fields if _is_timestamp(f)]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -78,11 +83,16 @@ def bulk_insert(objs: Sequence[models.Model]) -> None:
         )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             setattr(obj, meta.pk.attname, pk)
+            for field in timestamps:
+                setattr(obj, field.attname, now)
             obj._state.adding = False
             obj._state.db = connection.alias
-        values = [_column_value(f) for f in fields]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in [meta.pk, *fields])
+        ordered = [meta.pk, *(f for f in fields if _is_plain(f)), *timestamps, *converted]
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in ordered)
         copy_sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
+        stamps = (now,) * len(timestamps)
         with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
             for obj in objs:
-                copy.write_row([obj.pk, *(value(obj) for value in values)])
+                copy.write_row(
+                    (*plain(obj), *stamps, *(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in converted))
+                )

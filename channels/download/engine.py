@@ -14,6 +14,7 @@
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 # Read a window again at most this many times when orders moved between its pages.
 MAX_REPAGES = 2
+# Pages requested ahead of the one being applied.
+PREFETCH_PAGES = 2
 
 
 class LockLost(Exception):
@@ -175,35 +178,35 @@ def _read_all_pages(
     count taken after the first page and after the last; None for a single page (an idle poll
     costs one call).
 
-    While a full page is being applied, the next one is already being fetched (a full page means
-    there is a next one): the download then costs little more than the fetching (SPEC S11).
+    While a full page is being applied, the next PREFETCH_PAGES are already being fetched (a full
+    page means there may be a next one; a request past the last page costs one short answer):
+    the marketplace prepares one page while we read another, and the download then costs little
+    more than the fetching (SPEC S11).
     """
     count_after_first = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="download-prefetch") as prefetch:
-
-        def fetch(index: int) -> Future[OrderPage]:
-            return prefetch.submit(_fetch_page, state.client, query, index)
-
+    with ThreadPoolExecutor(max_workers=PREFETCH_PAGES, thread_name_prefix="download-prefetch") as prefetch:
         page_index = 1
         first: Future[OrderPage] = Future()
         first.set_result(state.client.get_orders_page(query=query, page_index=1))  # the token, here
-        upcoming = first
+        ahead: deque[Future[OrderPage]] = deque([first])
         try:
             while True:
-                page = upcoming.result()
+                page = ahead.popleft().result()
                 if not page.is_last:
                     if page_index == 1:
                         # Before page 2 is asked for: any order leaving the window after this
                         # shows in the count at the end.
                         count_after_first = state.client.count_orders(query=query)
-                    upcoming = fetch(page_index + 1)
+                    for index in range(page_index + 1 + len(ahead), page_index + 1 + PREFETCH_PAGES):
+                        ahead.append(prefetch.submit(_fetch_page, state.client, query, index))
                 _apply_page(state, page.raw_items)
                 _after_page(state, on_page)
                 if page.is_last:
                     break
                 page_index += 1
         finally:
-            upcoming.cancel()
+            for future in ahead:
+                future.cancel()
     if count_after_first is None:
         return None
     return count_after_first, state.client.count_orders(query=query)

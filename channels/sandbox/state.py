@@ -231,7 +231,9 @@ class SandboxState:
                 self._add_parcel(order, self.generator.parcel(rng.choice(["Colissimo", "Chronopost", "DPD"])))
             if status == "InPreparation" and rng.random() < 0.05:
                 order["lines"][0]["status"] = "CancelRequest"
-            updated = _ms(min(now, created + timedelta(minutes=rng.uniform(1, 60 * 24 * min(age_days, 3)))))
+            # Last changed within three days of its creation, and not after now: clamping to now
+            # instead would give every recent order the same updatedAt, a burst no seller sees.
+            updated = _ms(created + timedelta(minutes=rng.uniform(1, 60 * 24 * min(age_days, 3))))
             order["updatedAt"] = _stamp(updated)
             order["_u"] = updated.timestamp()
             order["_c"] = created.timestamp()

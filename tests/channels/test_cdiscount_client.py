@@ -1,6 +1,7 @@
 """CdiscountClient against the sandbox marketplace over real HTTP on loopback (SPEC S5, S6, S12)."""
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -57,7 +58,9 @@ def test_an_exact_multiple_of_the_page_size_ends_on_an_empty_page(sandbox, clien
 
 def test_updated_window_returns_only_orders_changed_in_it_and_count_agrees(sandbox, client):
     first, second = sandbox.control.create_orders(count=2)
+    time.sleep(0.002)  # the API writes milliseconds: `since` must fall in a later one than `first`
     since = datetime.now(UTC)
+    time.sleep(0.002)
     sandbox.control.set_status(second, "Accepted")
     query = OrderQuery(updated_at_min=since, updated_at_max=datetime.now(UTC) + timedelta(seconds=5))
 

@@ -62,6 +62,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def sandbox_account_fields(port: int) -> dict[str, str]:
+    """A Cdiscount account's Custom URL environment pointing at the sandbox on this port."""
+    return {
+        "environment": "custom",
+        "custom_api_base_url": f"http://127.0.0.1:{port}/seller/v2",
+        "custom_token_url": f"http://127.0.0.1:{port}/auth/realms/maas/protocol/openid-connect/token",
+        "client_id": "demo-client",
+        "client_secret": "demo-secret",
+        "seller_id": "98979",
+    }
+
+
 def start_sandbox(
     port: int, *, orders: int = ORDERS, days: int = 25, state_file: Path = STATE_FILE
 ) -> subprocess.Popen[bytes]:
@@ -121,12 +133,7 @@ def main() -> None:
         account, _ = CdiscountAccount.objects.update_or_create(
             company=company,
             defaults={
-                "environment": "custom",
-                "custom_api_base_url": f"http://127.0.0.1:{port}/seller/v2",
-                "custom_token_url": f"http://127.0.0.1:{port}/auth/realms/maas/protocol/openid-connect/token",
-                "client_id": "demo-client",
-                "client_secret": "demo-secret",
-                "seller_id": "98979",
+                **sandbox_account_fields(port),
                 "allow_unpaid_orders": True,
                 "download_enabled": False,
                 "lookback_days": 40,
@@ -238,16 +245,7 @@ def measure_idle_poll(*, Company, CdiscountAccount, run_now) -> int | None:  # n
         company, _ = Company.objects.get_or_create(code=f"{COMPANY_CODE}-idle", defaults={"name": "Bench Idle SAS"})
         account, _ = CdiscountAccount.objects.update_or_create(
             company=company,
-            defaults={
-                "environment": "custom",
-                "custom_api_base_url": f"http://127.0.0.1:{port}/seller/v2",
-                "custom_token_url": f"http://127.0.0.1:{port}/auth/realms/maas/protocol/openid-connect/token",
-                "client_id": "demo-client",
-                "client_secret": "demo-secret",
-                "seller_id": "98979",
-                "download_enabled": False,
-                "download_watermark": None,
-            },
+            defaults={**sandbox_account_fields(port), "download_enabled": False, "download_watermark": None},
         )
         run_now(account=account, trigger=SyncRun.Trigger.SCHEDULE)  # the first run sets the watermark
         before = len(control.requests())

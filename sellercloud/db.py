@@ -72,10 +72,11 @@ def bulk_insert(objs: Sequence[models.Model]) -> None:
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     # Plain columns are read with one attrgetter per row; the others go through Django's
     # conversion (JSON, encryption), except auto_now timestamps: one `now` for the whole batch.
-    plain = operator.attrgetter(meta.pk.attname, *(f.attname for f in fields if _is_plain(f)))
-    now = timezone.now()
-    converted = [f for f in fields if not _is_plain(f) and not _is_timestamp(f)]
+    plain_fields = [f for f in fields if _is_plain(f)]
     timestamps = [f for f in fields if _is_timestamp(f)]
+    converted = [f for f in fields if f not in plain_fields and f not in timestamps]
+    plain = operator.attrgetter(meta.pk.attname, *(f.attname for f in plain_fields))
+    now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -87,7 +88,7 @@ def bulk_insert(objs: Sequence[models.Model]) -> None:
                 setattr(obj, field.attname, now)
             obj._state.adding = False
             obj._state.db = connection.alias
-        ordered = [meta.pk, *(f for f in fields if _is_plain(f)), *timestamps, *converted]
+        ordered = [meta.pk, *plain_fields, *timestamps, *converted]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in ordered)
         copy_sql = f"COPY {connection.ops.quote_name(meta.db_table)} ({columns}) FROM STDIN"
         stamps = (now,) * len(timestamps)

@@ -400,4 +400,3 @@ def order_update_shipping_address(*, order: Order, by: User, address: dict[str, 
         data={"before": before, "after": cleaned},
     )
     return order
-

@@ -10,6 +10,6 @@ It serves the real paths on one port (`/auth/realms/maas/protocol/openid-connect
 
 from .control import SandboxControl
 from .server import SandboxServer
-from .state import Faults, SandboxConfig, SandboxState
+from .state import Faults, PinnedClock, SandboxConfig, SandboxState, system_clock
 
-__all__ = ["Faults", "SandboxConfig", "SandboxControl", "SandboxServer", "SandboxState"]
+__all__ = ["Faults", "PinnedClock", "SandboxConfig", "SandboxControl", "SandboxServer", "SandboxState", "system_clock"]

@@ -18,7 +18,7 @@ import string
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -121,6 +121,28 @@ class Faults:
             setattr(self, key, converted)
 
 
+def system_clock() -> datetime:
+    """The sandbox's default clock: the machine's time, in UTC."""
+    return datetime.now(UTC)
+
+
+class PinnedClock:
+    """A clock that starts at a chosen instant and then moves with real time.
+
+    Order ids and dates carry "today": a test that pins the clock gets the same marketplace on
+    any day it runs, while updatedAt still moves forward between two changes.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("PinnedClock needs an aware datetime")
+        self.start = start.astimezone(UTC)
+        self._origin = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._origin)
+
+
 @dataclass
 class SandboxConfig:
     """Everything the sandbox is started with (the command's options)."""
@@ -138,12 +160,16 @@ class SandboxConfig:
     tick_seconds: float = 0.0  # background lifecycle ticker; 0 = off (tests use advance)
     new_orders_per_tick: int = 1
     acceptance_wait_steps: int = 2  # advances an order waits in WaitingAcceptance before the portal accepts it
+    # Chances per lifecycle step: a customer cancels before InPreparation, Cdiscount's controls
+    # reject an accepted order, a customer asks to cancel a line in preparation.
+    customer_cancel_rate: float = 0.05
+    reject_rate: float = 0.02
+    cancel_request_rate: float = 0.05
     token_lifetime: int = 7200
     faults: Faults = field(default_factory=Faults)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+    # Where "now" (and so today's date in order ids) comes from. Token expiry stays on real time:
+    # it measures how long a token lived, not which day it is.
+    clock: Callable[[], datetime] = system_clock
 
 
 def _ms(value: datetime) -> datetime:
@@ -161,7 +187,7 @@ class SandboxState:
         self.tokens: dict[str, dict[str, Any]] = {}  # token -> {client_id, expires_at}
         self.requests: deque[dict[str, Any]] = deque(maxlen=50_000)
         self._request_seq = 0
-        self._last_stamp = _now() - timedelta(seconds=1)
+        self._last_stamp = self.now() - timedelta(seconds=1)
         self.dirty = False
         # Each order's JSON, kept between saves: a save re-serialises only the orders that changed,
         # so a 20,000-order state does not stall the API every half second during a benchmark.
@@ -218,7 +244,7 @@ class SandboxState:
 
     def _seed(self, count: int, *, malformed: int) -> None:
         rng = self.generator.rng
-        now = _now()
+        now = self.now()
         span = max(1, self.config.days) * 86400
         created_times = sorted(_ms(now - timedelta(seconds=rng.uniform(600, span))) for _ in range(count))
         for i, created in enumerate(created_times):
@@ -295,10 +321,14 @@ class SandboxState:
 
     # --- time ----------------------------------------------------------------------------------
 
+    def now(self) -> datetime:
+        """The sandbox's current time, from its configured clock."""
+        return self.config.clock()
+
     def _next_stamp(self) -> datetime:
         # updatedAt must move forward on every change, even two changes in the same millisecond,
         # so that polling by updatedAtMin/Max never misses one. The API writes milliseconds.
-        stamp = _ms(_now())
+        stamp = _ms(self.now())
         if stamp <= self._last_stamp:
             stamp = self._last_stamp + timedelta(milliseconds=1)
         self._last_stamp = stamp
@@ -582,8 +612,11 @@ class SandboxState:
         return order
 
     def _chance(self, order: dict[str, Any], tag: str, probability: float) -> bool:
-        # Deterministic per seed, order and step, so a test or a demo replays the same way.
-        digest = hashlib.sha256(f"{self.config.seed}:{order['orderId']}:{tag}:{order['_steps']}".encode()).digest()
+        # Deterministic per seed, order and step, so a test or a demo replays the same way. The
+        # id's date prefix (yymmdd) is left out: an order's fate must not depend on the day it
+        # was made, or a test would pass on some days and fail on others.
+        key = order["orderId"][6:]
+        digest = hashlib.sha256(f"{self.config.seed}:{key}:{tag}:{order['_steps']}".encode()).digest()
         return int.from_bytes(digest[:8], "big") / 2**64 < probability
 
     def advance(self, *, order_ids: Iterable[str] | None = None, steps: int = 1) -> list[str]:
@@ -609,16 +642,20 @@ class SandboxState:
         if status in TERMINAL:
             return False
         order["_steps"] = order.get("_steps", 0) + 1
+        cfg = self.config
         if status == "Processing":
             self._set_status(order, "WaitingAcceptance")
-        elif status in {"WaitingAcceptance", "Accepted"} and self._chance(order, "customer-cancel", 0.05):
+        elif status in {"WaitingAcceptance", "Accepted"} and self._chance(
+            order, "customer-cancel", cfg.customer_cancel_rate
+        ):
             self._set_status(order, "Cancelled")
         elif status == "WaitingAcceptance":
             if order["_steps"] <= self.config.acceptance_wait_steps:
                 return False
             self._set_status(order, "Accepted")
         elif status == "Accepted":
-            self._set_status(order, "Rejected" if self._chance(order, "controls", 0.02) else "InPreparation")
+            rejected = self._chance(order, "controls", cfg.reject_rate)
+            self._set_status(order, "Rejected" if rejected else "InPreparation")
         elif status == "InPreparation":
             return self._advance_in_preparation(order)
         elif status == "Shipped":
@@ -640,7 +677,7 @@ class SandboxState:
             self._add_parcel(order, self.generator.parcel("Colissimo"))
             self._set_status(order, "Shipped")
             return True
-        if self._chance(order, "cancel-request", 0.05):
+        if self._chance(order, "cancel-request", self.config.cancel_request_rate):
             open_lines = [line for line in lines if line["status"] == "InPreparation"]
             if open_lines:
                 open_lines[-1]["status"] = "CancelRequest"

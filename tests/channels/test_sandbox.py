@@ -2,20 +2,42 @@
 
 import json
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
 from channels.cdiscount.schemas import parse_order
-from channels.sandbox import SandboxConfig, SandboxServer
+from channels.sandbox import PinnedClock, SandboxConfig, SandboxServer
 
 PROBLEM = "application/problem+json"
+# Order ids and dates carry the sandbox's "today": what depends on them runs on seven
+# consecutive pinned days (a month's and a year's end among them) and must come out the same.
+SEVEN_DAYS = [datetime(2026, 12, 28, 23, 59, 30, tzinfo=UTC) + timedelta(days=n) for n in range(7)]
 
 
 @pytest.fixture
 def sandbox(cdiscount_sandbox):
     return cdiscount_sandbox
+
+
+@pytest.fixture(params=SEVEN_DAYS, ids=lambda day: day.date().isoformat())
+def pinned_day(request):
+    return request.param
+
+
+@pytest.fixture
+def pinned_sandbox(make_cdiscount_sandbox, pinned_day):
+    """A sandbox whose clock starts at `pinned_day`, whatever the date the suite runs on."""
+    return make_cdiscount_sandbox(clock=PinnedClock(pinned_day))
+
+
+@pytest.fixture
+def steady_sandbox(make_cdiscount_sandbox, pinned_day):
+    """A pinned sandbox where no customer cancels and no control rejects: the lifecycle's main road."""
+    return make_cdiscount_sandbox(
+        clock=PinnedClock(pinned_day), customer_cancel_rate=0, reject_rate=0, cancel_request_rate=0
+    )
 
 
 def token_for(sandbox, **overrides):
@@ -225,18 +247,31 @@ def test_shipping_address_appears_from_in_preparation_only(sandbox, api):
     assert shown["lines"][0]["shippingAddress"]["countryCode"] == "FR"
 
 
-def test_same_seed_gives_the_same_people(make_cdiscount_sandbox):
-    first = make_cdiscount_sandbox(orders=3, seed=7).server.state
-    second = make_cdiscount_sandbox(orders=3, seed=7).server.state
+def test_same_seed_gives_the_same_orders(make_cdiscount_sandbox, pinned_day):
+    first = make_cdiscount_sandbox(orders=3, seed=7, clock=PinnedClock(pinned_day)).server.state
+    second = make_cdiscount_sandbox(orders=3, seed=7, clock=PinnedClock(pinned_day)).server.state
 
     names = [[o["billingAddress"]["lastName"] for o in s.orders.values()] for s in (first, second)]
     assert names[0] == names[1]
+    assert list(first.orders) == list(second.orders)  # the same ids, dated by the pinned clock
+
+
+def test_order_ids_and_dates_come_from_the_sandbox_clock(pinned_sandbox, pinned_day):
+    (order_id,) = pinned_sandbox.control.create_orders()
+    order = pinned_sandbox.control.order(order_id)
+
+    assert order_id.startswith(f"{pinned_day:%y%m%d}")
+    created = datetime.fromisoformat(order["createdAt"].replace("Z", "+00:00"))
+    assert pinned_day <= created < pinned_day + timedelta(minutes=5)
+    seeded = [o["_c"] for o in pinned_sandbox.server.state.orders.values() if o["orderId"] != order_id]
+    assert max(seeded) < pinned_day.timestamp()  # seeded orders lie in the pinned day's past
 
 
 # --- lifecycle ---------------------------------------------------------------------------------
 
 
-def test_advance_moves_an_order_along_its_lifecycle(sandbox):
+def test_advance_moves_an_order_along_its_lifecycle(steady_sandbox):
+    sandbox = steady_sandbox
     (order_id,) = sandbox.control.create_orders(status="Processing")
     seen = [sandbox.control.order(order_id)["status"]]
 
@@ -256,7 +291,21 @@ def test_advance_moves_an_order_along_its_lifecycle(sandbox):
     ]
 
 
-def test_shipped_orders_get_delivered_and_fulfillment_orders_ship_themselves(sandbox):
+def test_customers_cancel_and_controls_reject_at_the_configured_rates(make_cdiscount_sandbox, pinned_day):
+    always = make_cdiscount_sandbox(clock=PinnedClock(pinned_day), customer_cancel_rate=1)
+    (waiting,) = always.control.create_orders(status="WaitingAcceptance")
+    strict = make_cdiscount_sandbox(clock=PinnedClock(pinned_day), customer_cancel_rate=0, reject_rate=1)
+    (accepted,) = strict.control.create_orders(status="Accepted")
+
+    always.control.advance(order_ids=[waiting])
+    strict.control.advance(order_ids=[accepted])
+
+    assert always.control.order(waiting)["status"] == "Cancelled"
+    assert strict.control.order(accepted)["status"] == "Rejected"
+
+
+def test_shipped_orders_get_delivered_and_fulfillment_orders_ship_themselves(pinned_sandbox):
+    sandbox = pinned_sandbox
     (shipped,) = sandbox.control.create_orders(status="Shipped")
     (warehouse,) = sandbox.control.create_orders(status="InPreparation", supply_mode="Fulfillment")
 
@@ -267,7 +316,8 @@ def test_shipped_orders_get_delivered_and_fulfillment_orders_ship_themselves(san
     assert after["status"] == "Shipped" and after["lines"][0]["parcels"]
 
 
-def test_a_line_cancel_request_becomes_cancelled_and_cancels_a_one_line_order(sandbox):
+def test_a_line_cancel_request_becomes_cancelled_and_cancels_a_one_line_order(pinned_sandbox):
+    sandbox = pinned_sandbox
     (order_id,) = sandbox.control.create_orders(status="InPreparation", lines=1)
     line_id = sandbox.control.order(order_id)["lines"][0]["orderLineId"]
     sandbox.control.request_line_cancel(order_id, line_id)
@@ -277,8 +327,8 @@ def test_a_line_cancel_request_becomes_cancelled_and_cancels_a_one_line_order(sa
     assert sandbox.control.order(order_id)["status"] == "Cancelled"
 
 
-def test_many_advances_never_move_an_order_back(make_cdiscount_sandbox):
-    sandbox = make_cdiscount_sandbox(orders=60, seed=99)
+def test_many_advances_never_move_an_order_back(make_cdiscount_sandbox, pinned_day):
+    sandbox = make_cdiscount_sandbox(orders=60, seed=99, clock=PinnedClock(pinned_day))
     rank = {
         "Processing": 0,
         "WaitingAcceptance": 1,

@@ -7,6 +7,8 @@ from sellercloud import embedded_redis
 
 embedded_redis.ensure_redis_url()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
+# The test sandboxes listen on loopback; production allows no private network.
+os.environ.setdefault("CDISCOUNT_ALLOWED_PRIVATE_NETWORKS", "127.0.0.0/8")
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from it are fine.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

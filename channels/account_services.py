@@ -24,7 +24,7 @@ from orders.choices import OrderStatus, UploadStatus
 from orders.models import Order, Package
 from sellercloud.models import User
 
-from .accounts import client_for
+from .accounts import AccountTokenStore, client_for
 from .cdiscount.schemas import OrderStatus as CdiscountStatus
 from .exceptions import ChannelAPIError
 from .models import CarrierMapping, CdiscountAccount, Environment, SettingsChange, SyncRun
@@ -51,6 +51,16 @@ EDITABLE_FIELDS = (
     "upload_interval_minutes",
 )
 POSITIVE_FIELDS = ("download_interval_minutes", "upload_interval_minutes", "lookback_days")
+# Where the credentials are sent: a Client Admin's alone to change (SPEC S12).
+ENDPOINT_FIELDS = ("environment", "custom_api_base_url", "custom_token_url")
+# A change to any of these makes the cached token one obtained with other credentials.
+CREDENTIAL_FIELDS = ("client_id", "client_secret", *ENDPOINT_FIELDS)
+ENDPOINT_ADMIN_ONLY = "Only a Client Admin may change the environment or the marketplace URLs."
+SECRET_CLEARED = "The marketplace URLs changed, so the client secret was cleared: enter it again for the new address."
+SELLER_TAKEN = (
+    "This Seller ID is already connected to another company's Cdiscount account: two companies importing "
+    "one seller's orders would double them. Disconnect it there first."
+)
 CARRIERS_CACHE_SECONDS = 3 * 60 * 60
 # GET /carriers is asked while a page renders: fail fast rather than make the user wait.
 CARRIERS_TIMEOUT_SECONDS = 5.0
@@ -73,6 +83,7 @@ class SettingsUpdate:
 
     changed: tuple[str, ...]
     backfill: DownloadRequest | None = None
+    secret_cleared: bool = False  # the URLs changed without a new secret: it must be typed again
 
 
 @dataclass(frozen=True)
@@ -112,6 +123,12 @@ class AccountHealth:
 # --- Settings ---------------------------------------------------------------------------------
 
 
+def may_change_endpoint(user: User | None) -> bool:
+    """Whether `user` may change the environment and its URLs: a Client Admin, or the system
+    (a command, the demo seed). Anyone else could send the client secret to a listener of theirs."""
+    return user is None or (user.is_active and user.is_client_admin)
+
+
 def account_update_settings(
     *,
     account: CdiscountAccount,
@@ -136,17 +153,29 @@ def account_update_settings(
             account.save()  # the company's first Save creates its account
         # Locked and read fresh: the audit trail records what was really there before.
         current = CdiscountAccount.objects.select_for_update().get(pk=account.pk)
-        before = {name: getattr(current, name) for name in values}
+        values = _endpoint_values(current, values)
+        before = {name: getattr(current, name) for name in (*values, "client_secret")}
         changed = [name for name, value in values.items() if before[name] != value]
         _validate_environment(current, values)
+        moved = [name for name in changed if name in ENDPOINT_FIELDS and (name == "environment" or values[name])]
+        if moved and not may_change_endpoint(by):
+            raise ValidationError({"environment": ENDPOINT_ADMIN_ONLY})
+        urls_before = (current.api_base_url, current.token_url)
         for name in changed:
             setattr(current, name, values[name])
-        turned_on = {name for name in changed if values[name] is True}
+        secret_cleared = _clear_secret_if_moved(current, urls_before, changed)
+        _check_seller_free(current)
+        if any(name in CREDENTIAL_FIELDS for name in changed):
+            _forget_token(current)
+        turned_on = {name for name in changed if values.get(name) is True}
         if "download_enabled" in turned_on:
             current.next_download_at = now  # picked up by the next tick, within a minute
         current.full_clean(exclude=["company", "access_token"])
-        current.save(update_fields=[*changed, "next_download_at", "updated_at"] if changed else ["updated_at"])
-        audit = [_audit_row(current, by, name, before[name], values[name], now) for name in changed]
+        token_fields = ["access_token", "token_fingerprint", "token_received_at", "token_expires_at"]
+        current.save(
+            update_fields=[*changed, *token_fields, "next_download_at", "updated_at"] if changed else ["updated_at"]
+        )
+        audit = [_audit_row(current, by, name, before[name], getattr(current, name), now) for name in changed]
         carrier_audit = _replace_carrier_rows(current, by, rows, now) if rows is not None else []
         SettingsChange.objects.bulk_create(audit + carrier_audit)
     _copy_fields(current, account)
@@ -159,7 +188,45 @@ def account_update_settings(
     logger.info("event=account_settings_saved account=%s fields=%s", current.pk, ",".join(changed) or "-")
     if carrier_audit:
         changed.append("carrier_mappings")
-    return SettingsUpdate(changed=tuple(changed), backfill=backfill)
+    return SettingsUpdate(changed=tuple(changed), backfill=backfill, secret_cleared=secret_cleared)
+
+
+def _endpoint_values(current: CdiscountAccount, values: dict[str, Any]) -> dict[str, Any]:
+    # Production and Local sandbox have fixed URLs (settings); custom ones are kept only for
+    # the Custom URL environment, so no URL lingers to be used later without anyone seeing it.
+    if values.get("environment", current.environment) != Environment.CUSTOM:
+        values = {**values, "custom_api_base_url": "", "custom_token_url": ""}
+    return values
+
+
+def _clear_secret_if_moved(current: CdiscountAccount, urls_before: tuple[str, str], changed: list[str]) -> bool:
+    """Clear the stored secret when the URLs it would be sent to changed and no new one was typed."""
+    if (current.api_base_url, current.token_url) == urls_before or "client_secret" in changed:
+        return False
+    if not current.client_secret:
+        return False
+    current.client_secret = ""
+    changed.append("client_secret")
+    return True
+
+
+def _check_seller_free(current: CdiscountAccount) -> None:
+    """One seller, one company: the same Seller ID on the same marketplace is refused."""
+    if not current.seller_id:
+        return
+    others = CdiscountAccount.objects.filter(seller_id=current.seller_id).exclude(pk=current.pk)
+    if any(other.api_base_url == current.api_base_url for other in others):
+        raise ValidationError({"seller_id": SELLER_TAKEN})
+
+
+def _forget_token(current: CdiscountAccount) -> None:
+    # The token was obtained with the old credentials (it would be ignored anyway: see
+    # AccountTokenStore); General Settings must not show it as valid either.
+    current.access_token = ""
+    current.token_fingerprint = ""
+    current.token_received_at = None
+    current.token_expires_at = None
+    cache.delete(AccountTokenStore.key_for(current.pk))
 
 
 def _clean_changes(changes: Mapping[str, Any], *, clear_client_secret: bool) -> dict[str, Any]:

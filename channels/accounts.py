@@ -1,7 +1,10 @@
 """Glue between a CdiscountAccount row and the HTTP client: the client factory, the shared token
 store that also keeps the account's token fields current, and the per-account Redis lock."""
 
+import hashlib
+import hmac
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -11,59 +14,99 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from redis.lock import Lock
 
+from sellercloud.crypto import decrypt, encrypt
+
 from .cdiscount.client import CdiscountClient
-from .cdiscount.tokens import CacheTokenStore, TokenRecord
+from .cdiscount.tokens import TokenRecord
 from .models import CdiscountAccount
 
 logger = logging.getLogger(__name__)
 
 
-class AccountTokenStore(CacheTokenStore):
-    """The shared token in Redis (all workers use one), mirrored on the account row, encrypted,
-    so General Settings can show Received On / Expires On and a Redis restart costs nothing."""
+def credentials_fingerprint(account: CdiscountAccount) -> str:
+    """An HMAC of the token URL, client id and secret, keyed by the app's secret: what a cached
+    token was obtained with. A token whose fingerprint differs from the account's is never used."""
+    message = "\0".join((account.token_url, account.client_id, account.client_secret)).encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
-    def __init__(self, *, account_id: int) -> None:
-        super().__init__(cache=django_cache)
+
+class AccountTokenStore:
+    """The account's access token in Redis (all workers share it), mirrored on the account row,
+    encrypted, so General Settings can show Received On / Expires On and a Redis restart costs
+    nothing. Keyed by the account (never shared with another one, even with the same client id)
+    and stamped with the credentials' fingerprint: a token obtained with other credentials (the
+    secret changed, or another company typed this client id) is ignored, never used (SPEC S12)."""
+
+    def __init__(self, *, account_id: int, fingerprint: str) -> None:
         self.account_id = account_id
+        self.fingerprint = fingerprint
+
+    @staticmethod
+    def key_for(account_id: int) -> str:
+        return f"cdiscount:token:account:{account_id}"
 
     def get(self, key: str) -> TokenRecord | None:
-        record = super().get(key)
-        if record is not None:
-            return record
-        row = CdiscountAccount.objects.filter(pk=self.account_id).values("access_token", "token_expires_at").first()
-        if row and row["access_token"] and row["token_expires_at"]:
+        value = django_cache.get(key)
+        if isinstance(value, dict) and value.get("fingerprint") == self.fingerprint:
+            try:
+                return TokenRecord(access_token=decrypt(str(value["access_token"])), expires_at=value["expires_at"])
+            except (ImproperlyConfigured, KeyError, TypeError):
+                pass  # a rotated key or a damaged entry: fetch a new token instead
+        row = (
+            CdiscountAccount.objects.filter(pk=self.account_id, token_fingerprint=self.fingerprint)
+            .exclude(access_token="")
+            .values("access_token", "token_expires_at")
+            .first()
+        )
+        if row and row["token_expires_at"]:
+            # The row's token was obtained with these very credentials: put it back in Redis.
             record = TokenRecord(access_token=row["access_token"], expires_at=row["token_expires_at"].timestamp())
-            super().set(key, record)
+            self._cache_set(key, record)
             return record
         return None
 
     def set(self, key: str, record: TokenRecord) -> None:
-        super().set(key, record)
+        self._cache_set(key, record)
         # Saved through the model so the token is encrypted at rest.
         account = CdiscountAccount(pk=self.account_id)
         account.access_token = record["access_token"]
+        account.token_fingerprint = self.fingerprint
         account.token_received_at = datetime.now(UTC)
         account.token_expires_at = datetime.fromtimestamp(record["expires_at"], UTC)
         try:
-            account.save(update_fields=["access_token", "token_received_at", "token_expires_at"])
+            account.save(update_fields=["access_token", "token_fingerprint", "token_received_at", "token_expires_at"])
         except DatabaseError:
             # The mirror is for display; the shared token itself is in the cache already.
             logger.warning("event=token_mirror_failed account=%s", self.account_id)
 
     def delete(self, key: str) -> None:
-        super().delete(key)
-        CdiscountAccount.objects.filter(pk=self.account_id).update(access_token="", token_expires_at=None)
+        django_cache.delete(key)
+        CdiscountAccount.objects.filter(pk=self.account_id).update(
+            access_token="", token_fingerprint="", token_expires_at=None
+        )
+
+    def _cache_set(self, key: str, record: TokenRecord) -> None:
+        # Encrypted before it reaches Redis (SPEC S6); the entry expires with the token.
+        ttl = max(1, int(record["expires_at"] - time.time()))
+        value = {
+            "access_token": encrypt(record["access_token"]),
+            "expires_at": record["expires_at"],
+            "fingerprint": self.fingerprint,
+        }
+        django_cache.set(key, value, timeout=ttl)
 
 
 def client_for(account: CdiscountAccount, **overrides: Any) -> CdiscountClient:
-    """A client for this account's environment and credentials, sharing its token store."""
+    """A client for this account's environment and credentials, with the account's own token."""
     options: dict[str, Any] = {
         "timeout": settings.CDISCOUNT_HTTP_TIMEOUT,
         "max_attempts": settings.CDISCOUNT_MAX_ATTEMPTS,
         "backoff_base": settings.CDISCOUNT_BACKOFF_BASE,
+        "allowed_networks": settings.CDISCOUNT_ALLOWED_PRIVATE_NETWORKS,
     }
     options.update(overrides)
     return CdiscountClient(
@@ -72,7 +115,8 @@ def client_for(account: CdiscountAccount, **overrides: Any) -> CdiscountClient:
         client_id=account.client_id,
         client_secret=account.client_secret,
         seller_id=account.seller_id,
-        token_store=AccountTokenStore(account_id=account.pk),
+        token_store=AccountTokenStore(account_id=account.pk, fingerprint=credentials_fingerprint(account)),
+        token_key=AccountTokenStore.key_for(account.pk),
         **options,
     )
 

@@ -51,26 +51,24 @@ class ChannelAPIError(Exception):
         *,
         status: int | None,
         body: Any,
-        text: str = "",
         retry_after: float | None = None,
         method: str | None = None,
         path: str | None = None,
     ) -> ChannelAPIError:
-        """Build the error from a problem+json body (RFC 9457) or a Keycloak error body.
+        """Build the error from a problem+json body (RFC 9457), or from the status alone.
 
-        Tolerant on purpose: the body may be missing, not JSON, or carry `errors` as a map of
-        field -> [messages], a map of field -> message, or a list of {field, message}.
+        The caller passes a body only when the answer was problem+json: the body of any other
+        answer (a proxy page, whatever listens at a mistyped URL) is never repeated. Tolerant
+        on purpose: `errors` may be a map of field -> [messages], a map of field -> message, or
+        a list of {field, message}.
         """
         title = detail = trace_id = None
         errors: dict[str, list[str]] = {}
         if isinstance(body, Mapping):
-            title = _as_text(body.get("title")) or _as_text(body.get("error"))
-            detail = _as_text(body.get("detail")) or _as_text(body.get("error_description"))
+            title = _as_text(body.get("title"))
+            detail = _as_text(body.get("detail"))
             trace_id = _as_text(body.get("traceId"))
             errors = _field_errors(body.get("errors"))
-        elif text and not title:
-            # A gateway or proxy page: keep a short excerpt, never the whole body.
-            detail = " ".join(text.split())[:300] or None
         parts = [f"HTTP {status}" if status is not None else "HTTP error"]
         if method and path:
             parts.append(f"on {method} {path}")

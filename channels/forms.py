@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from sellercloud.models import Company
 
-from .account_services import CarrierRow
+from .account_services import ENDPOINT_ADMIN_ONLY, ENDPOINT_FIELDS, CarrierRow
 from .models import CdiscountAccount, Environment, SyncRun
 
 _http_url = URLValidator(schemes=["http", "https"], message="Enter a URL that starts with http:// or https://.")
@@ -60,7 +60,11 @@ class CdiscountSettingsForm(_Form):
     clear_client_secret = forms.BooleanField(label="Clear the client secret", required=False)
     seller_id = forms.CharField(label="Seller ID", max_length=40, required=False)
     sales_channel_id = forms.CharField(label="Sales Channel", max_length=20, help_text="e.g. CDISFR")
-    environment = forms.ChoiceField(label="Environment", choices=Environment.choices)
+    environment = forms.ChoiceField(
+        label="Environment",
+        choices=Environment.choices,
+        help_text="Production and Local sandbox use fixed URLs. Changing where the credentials go clears the secret.",
+    )
     custom_api_base_url = _url_field("Custom API base URL", "Custom URL only, e.g. https://api.example.com/seller/v2")
     custom_token_url = _url_field("Custom token URL", "Custom URL only: the OAuth2 token endpoint.")
     download_enabled = forms.BooleanField(label="Enable Order Download", required=False)
@@ -86,6 +90,14 @@ class CdiscountSettingsForm(_Form):
     ORDERS = ("download_enabled", "download_interval_minutes", "allow_unpaid_orders", "auto_accept_orders",
               "lookback_days")  # fmt: skip
     FULFILLMENT = ("upload_enabled", "upload_interval_minutes")
+
+    def __init__(self, *args: Any, may_change_endpoint: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_change_endpoint:
+            # Disabled fields keep their initial value whatever is posted (Django ignores it).
+            for name in ENDPOINT_FIELDS:
+                self.fields[name].disabled = True
+            self.fields["environment"].help_text = ENDPOINT_ADMIN_ONLY
 
     @classmethod
     def initial_for(cls, account: CdiscountAccount) -> dict[str, Any]:

@@ -33,6 +33,8 @@ class CdiscountAccount(models.Model):
     custom_api_base_url = models.URLField("Custom API base URL", max_length=300, blank=True)
     custom_token_url = models.URLField("Custom token URL", max_length=300, blank=True)
     access_token = EncryptedTextField(blank=True)
+    # What the cached token was obtained with (channels.accounts.credentials_fingerprint).
+    token_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     token_received_at = models.DateTimeField("Received On", null=True, blank=True)
     token_expires_at = models.DateTimeField("Expires On", null=True, blank=True)
 

@@ -138,6 +138,8 @@ def _saved_message(update: account_services.SettingsUpdate, account: CdiscountAc
     if not update.changed:
         return "Nothing changed: the settings are as they were."
     message = "Cdiscount settings saved."
+    if update.secret_cleared:
+        message += " " + account_services.SECRET_CLEARED
     if update.backfill and update.backfill.run:
         message += (
             f" Allow UnPaid Order is on: a download of the last {account.lookback_days} days started "
@@ -214,7 +216,11 @@ def _settings_forms(
 ) -> tuple[CdiscountSettingsForm, Any]:
     """The settings form and the carrier mapping rows, bound on POST."""
     data = request.POST if request.method == "POST" else None
-    form = CdiscountSettingsForm(data, initial=CdiscountSettingsForm.initial_for(account))
+    form = CdiscountSettingsForm(
+        data,
+        initial=CdiscountSettingsForm.initial_for(account),
+        may_change_endpoint=account_services.may_change_endpoint(request.user),  # type: ignore[arg-type]
+    )
     formset = CarrierMappingFormSet(
         data, initial=carrier_initial(account), prefix="carriers", form_kwargs={"carrier_labels": carriers.labels}
     )

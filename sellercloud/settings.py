@@ -4,11 +4,13 @@ With nothing configured it runs on SQLite and a Redis at REDIS_URL's default; `m
 test suite start an embedded Redis and set REDIS_URL for it.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -162,6 +164,15 @@ CDISCOUNT_TOKEN_URL = env(
 )
 CDISCOUNT_SANDBOX_URL = env("CDISCOUNT_SANDBOX_URL", default="http://127.0.0.1:8100")
 CDISCOUNT_HTTP_TIMEOUT = env.float("CDISCOUNT_HTTP_TIMEOUT", default=30.0)
+# Private networks the marketplace client may connect to (loopback, private, link-local and
+# metadata addresses are refused otherwise, on every connection). Production lists none;
+# `make run` and the tests list 127.0.0.0/8 for the local sandbox.
+CDISCOUNT_ALLOWED_PRIVATE_NETWORKS = env.list("CDISCOUNT_ALLOWED_PRIVATE_NETWORKS", default=[])
+try:
+    for _network in CDISCOUNT_ALLOWED_PRIVATE_NETWORKS:
+        ipaddress.ip_network(_network, strict=False)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"CDISCOUNT_ALLOWED_PRIVATE_NETWORKS: {_error}") from None
 # Download window overlap (SPEC S6) and retention of sync runs.
 DOWNLOAD_OVERLAP_MINUTES = env.int("DOWNLOAD_OVERLAP_MINUTES", default=60)
 SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", default=90)

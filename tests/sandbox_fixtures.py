@@ -70,6 +70,7 @@ class RunningSandbox:
             "timeout": TEST_CLIENT_TIMEOUT,
             "backoff_base": TEST_BACKOFF_BASE,
             "backoff_max": 0.05,
+            "allowed_networks": ("127.0.0.0/8",),
         }
         options.update(overrides)
         return CdiscountClient(**options)

@@ -8,6 +8,9 @@ Facts it relies on (reference/cdiscount-api.md section 3, SPEC S5/S6):
   429 with Retry-After). POSTs are never re-sent after they may have reached the API: a
   timed-out shipment may have been recorded, so the caller reads the order and decides.
 - Errors are application/problem+json; they become TransientChannelError or PermanentChannelError.
+  The body of any other answer is never repeated: the URL may be a user's, pointing anywhere.
+- Connections go only to public addresses or to networks listed as allowed (transport.py);
+  redirects are never followed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -43,6 +46,7 @@ from .schemas import (
     parse_page_item,
 )
 from .tokens import TokenRecord, TokenStore, token_store_key
+from .transport import AddressNotAllowed, AddressPolicy, checked_session
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +55,17 @@ DEFAULT_TOKEN_LIFETIME = 7200.0  # "Your token is available for 2h" when expires
 
 # Answers worth trying again later; every other 4xx is the API refusing the request itself.
 _TRANSIENT_STATUSES = frozenset({408, 425, 429})
+_PROBLEM_JSON = "application/problem+json"
+# The token endpoint's errors are OAuth2's (RFC 6749 5.2), not problem+json: only their code
+# is kept, in our own words, so that whatever answers at a mistyped URL is never shown back.
+_OAUTH_ERRORS = {
+    "invalid_client": "the client ID or client secret is wrong",
+    "unauthorized_client": "this client may not obtain a token with its credentials",
+    "invalid_request": "the token request was refused as malformed",
+    "invalid_grant": "the grant was refused",
+    "unsupported_grant_type": "client credentials are not accepted by this token endpoint",
+    "invalid_scope": "the scope was refused",
+}
 
 
 class ApprovalOutcome(StrEnum):
@@ -139,9 +154,12 @@ class CdiscountClient:
         backoff_max: float = 8.0,
         max_retry_after: float = 60.0,
         token_renew_margin: float = 300.0,
-        session: requests.Session | None = None,
+        token_key: str | None = None,
+        allowed_networks: Iterable[str] = (),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """`token_key` names the token in the store (by default one per token URL, client id and
+        secret); `allowed_networks` lists the private networks the client may connect to."""
         self.api_base_url = api_base_url.rstrip("/")
         self.token_url = token_url
         self.client_id = client_id
@@ -154,11 +172,13 @@ class CdiscountClient:
         self.backoff_max = backoff_max
         self.max_retry_after = max_retry_after
         self.token_renew_margin = token_renew_margin
-        self.session = session or requests.Session()
+        self.session = checked_session(AddressPolicy(allowed_networks))
         self.session.headers.update({"Accept": "application/json", "User-Agent": "sellercloud-oms/1.0"})
         self.calls = CallCounter()
         self._sleep = sleep
-        self._token_key = token_store_key(token_url=token_url, client_id=client_id)
+        self._token_key = token_key or token_store_key(
+            token_url=token_url, client_id=client_id, client_secret=client_secret
+        )
         self._token_lock = threading.Lock()
 
     def __repr__(self) -> str:  # never show the secret
@@ -371,14 +391,17 @@ class CdiscountClient:
         headers = {"Authorization": f"Bearer {token}", "SellerId": self.seller_id}
         self.calls.add("api")
         try:
-            return self.session.request(
+            response = self.session.request(
                 method,
                 self.api_base_url + path,
                 params=params,
                 json=json_body,
                 headers=headers,
                 timeout=self.timeout,
+                allow_redirects=False,
             )
+        except AddressNotAllowed as exc:
+            raise PermanentChannelError(f"{exc} ({method} {path})", method=method, path=path) from None
         except requests.ConnectTimeout as exc:
             # Nothing reached the server: safe to say it was not processed.
             raise TransientChannelError(
@@ -393,17 +416,23 @@ class CdiscountClient:
                 path=path,
                 request_may_have_been_processed=method != "GET" and reached,
             ) from exc
+        _refuse_redirect(response, method, path)
+        return response
 
     @staticmethod
     def _error(response: requests.Response, method: str, path: str, cls: type[ChannelAPIError]) -> ChannelAPIError:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+        body: Any = None
+        content_type = response.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if content_type == _PROBLEM_JSON:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+        elif path == "token":
+            body = _oauth_error(response)
         return cls.from_problem(
             status=response.status_code,
             body=body,
-            text=response.text if body is None else "",
             retry_after=_retry_after(response.headers.get("Retry-After")),
             method=method,
             path=path,
@@ -467,11 +496,14 @@ class CdiscountClient:
         self.calls.add("token")
         data = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self._client_secret}
         try:
-            response = self.session.post(self.token_url, data=data, timeout=self.timeout)
+            response = self.session.post(self.token_url, data=data, timeout=self.timeout, allow_redirects=False)
+        except AddressNotAllowed as exc:
+            raise ChannelAuthError(f"Token URL refused: {exc}", method="POST", path="token") from None
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise TransientChannelError(
                 f"Cdiscount token request failed: {type(exc).__name__}", method="POST", path="token"
             ) from exc
+        _refuse_redirect(response, "POST", "token")
         if response.status_code in _TRANSIENT_STATUSES or response.status_code >= 500:
             raise self._error(response, "POST", "token", TransientChannelError)
         if not response.ok:
@@ -489,6 +521,30 @@ class CdiscountClient:
             raise ChannelAuthError("Cdiscount token answer has an empty access_token", method="POST", path="token")
         logger.info("event=cdiscount_token_renewed client_id=%s expires_in=%d", self.client_id, expires_in)
         return TokenRecord(access_token=token, expires_at=time.time() + expires_in)
+
+
+def _refuse_redirect(response: requests.Response, method: str, path: str) -> None:
+    # A redirect is not followed: it could lead anywhere, the credentials or the token with it.
+    if 300 <= response.status_code < 400:
+        raise PermanentChannelError(
+            f"HTTP {response.status_code} on {method} {path}: the marketplace answered with a redirect, "
+            "which is not followed; check the URL",
+            status=response.status_code,
+            method=method,
+            path=path,
+        )
+
+
+def _oauth_error(response: requests.Response) -> dict[str, str] | None:
+    """An OAuth2 error answer of the token endpoint, in our words; None for anything else."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    code = body.get("error") if isinstance(body, dict) else None
+    if code not in _OAUTH_ERRORS:
+        return None
+    return {"title": code, "detail": _OAUTH_ERRORS[code]}
 
 
 def _quote(value: str) -> str:

@@ -1,16 +1,16 @@
 """Where the OAuth2 access token is kept between calls, shared by every worker (SPEC S6).
 
 A token store is a tiny key/value protocol so that the client stays free of Django: tests use
-InMemoryTokenStore, the product uses CacheTokenStore (Django's cache, i.e. Redis), so all
-workers on all machines share one token and an idle poll costs one API call, not two.
-The key is derived from the token URL and the client id; the token itself is never logged.
+InMemoryTokenStore, the product channels.accounts.AccountTokenStore (Redis, one token per
+account, checked against the credentials it was obtained with), so all workers on all machines
+share one token and an idle poll costs one API call, not two. The token is never logged.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Any, Protocol, TypedDict
+from typing import Protocol, TypedDict
 
 
 class TokenRecord(TypedDict):
@@ -28,9 +28,10 @@ class TokenStore(Protocol):
     def delete(self, key: str) -> None: ...
 
 
-def token_store_key(*, token_url: str, client_id: str) -> str:
-    """One token per (auth server, client id): two accounts with the same client share it."""
-    digest = hashlib.sha256(f"{token_url}|{client_id}".encode()).hexdigest()[:32]
+def token_store_key(*, token_url: str, client_id: str, client_secret: str) -> str:
+    """The default key: one token per (auth server, client id, secret), so that a token is never
+    handed to a caller holding other credentials. The product keys by account instead."""
+    digest = hashlib.sha256(f"{token_url}\0{client_id}\0{client_secret}".encode()).hexdigest()[:32]
     return f"cdiscount:token:{digest}"
 
 
@@ -53,43 +54,3 @@ class InMemoryTokenStore:
     def delete(self, key: str) -> None:
         with self._lock:
             self._data.pop(key, None)
-
-
-class CacheTokenStore:
-    """Django's cache (Redis in every deployment): shared by all workers on all machines.
-
-    The token is encrypted with the project's field keys (sellercloud.crypto) before it reaches
-    Redis (SPEC S6: cached encrypted). The entry expires with the token.
-    """
-
-    def __init__(self, *, cache: Any = None) -> None:
-        if cache is None:
-            from django.core.cache import cache as default_cache
-
-            cache = default_cache
-        self._cache = cache
-
-    def get(self, key: str) -> TokenRecord | None:
-        from sellercloud.crypto import decrypt
-
-        value = self._cache.get(key)
-        if not isinstance(value, dict) or "access_token" not in value or "expires_at" not in value:
-            return None
-        try:
-            token = decrypt(str(value["access_token"]))
-        except Exception:  # a rotated key or a foreign entry: fetch a new token instead
-            return None
-        return TokenRecord(access_token=token, expires_at=float(value["expires_at"]))
-
-    def set(self, key: str, record: TokenRecord) -> None:
-        import time
-
-        from sellercloud.crypto import encrypt
-
-        ttl = max(1, int(record["expires_at"] - time.time()))
-        self._cache.set(
-            key, {"access_token": encrypt(record["access_token"]), "expires_at": record["expires_at"]}, timeout=ttl
-        )
-
-    def delete(self, key: str) -> None:
-        self._cache.delete(key)

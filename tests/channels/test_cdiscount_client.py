@@ -5,11 +5,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.cache import cache
 
 from channels.cdiscount.client import ApprovalOutcome, CdiscountClient, OrderQuery
 from channels.cdiscount.schemas import OrderStatus
-from channels.cdiscount.tokens import CacheTokenStore, InMemoryTokenStore
+from channels.cdiscount.tokens import InMemoryTokenStore
 from channels.exceptions import ChannelAuthError, PermanentChannelError, TransientChannelError
 
 ORDERS = "/seller/v2/orders"
@@ -184,20 +183,17 @@ def test_the_token_is_never_logged(sandbox, client, caplog):
     assert token not in repr(client) and sandbox.config.client_secret not in repr(client)
 
 
-def test_cache_token_store_shares_the_token_through_redis(sandbox):
-    store = CacheTokenStore()
-    worker_1 = sandbox.make_client(token_store=store)
-    try:
-        worker_1.count_orders(query=OrderQuery())
-        worker_2 = sandbox.make_client(token_store=CacheTokenStore())
-        worker_2.count_orders(query=OrderQuery())
+def test_a_shared_store_never_hands_a_token_to_other_credentials(sandbox):
+    store = InMemoryTokenStore()
+    owner = sandbox.make_client(token_store=store)
+    owner.count_orders(query=OrderQuery())
+    intruder = sandbox.make_client(token_store=store, client_secret="guessed-wrong")  # same client id
 
-        assert worker_2.calls.snapshot()["token"] == 0
-        assert len(sandbox.requests(path_contains="/token")) == 1
-        token = store.get(worker_1._token_key)["access_token"]
-        assert token not in str(cache.get(worker_1._token_key))  # encrypted at rest in Redis
-    finally:
-        store.delete(worker_1._token_key)
+    with pytest.raises(ChannelAuthError):
+        intruder.count_orders(query=OrderQuery())
+
+    assert intruder.calls.snapshot() == {"token": 1, "api": 0}  # asked for its own token, refused
+    assert [r.status for r in sandbox.requests(path_contains=ORDERS)] == [200]
 
 
 # --- temporary faults: retried and survived ----------------------------------------------------
@@ -414,6 +410,7 @@ def test_client_retries_can_be_configured_off(sandbox):
         token_store=InMemoryTokenStore(),
         timeout=0.5,
         max_attempts=1,
+        allowed_networks=["127.0.0.0/8"],
     )
     sandbox.control.set_faults(next_errors=1)
 

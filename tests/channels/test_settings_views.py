@@ -231,9 +231,9 @@ def test_clear_removes_the_secret(manager_client, account):
         ),
     ],
 )
-def test_bad_input_saves_nothing_and_says_why(manager_client, account, overrides, message):
+def test_bad_input_saves_nothing_and_says_why(admin_client, account, overrides, message):
     before = snapshot(account)
-    response = manager_client.post(edit_url(account), form_data(account, seller_id="changed-too", **overrides))
+    response = admin_client.post(edit_url(account), form_data(account, seller_id="changed-too", **overrides))
     assert response.status_code == 200
     page = response.content.decode()
     assert "Nothing was saved" in page

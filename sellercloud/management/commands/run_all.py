@@ -149,7 +149,7 @@ class Command(BaseCommand):
             ) from e
 
     def child_environment(self) -> dict[str, str]:
-        """The environment every child gets: one Redis for all, unbuffered output."""
+        """The environment every child gets: one Redis for all, unbuffered output, the sandbox reachable."""
         env = dict(os.environ)
         if os.environ.get("REDIS_URL"):
             self.say(f"Redis: {os.environ['REDIS_URL']} (from REDIS_URL)")
@@ -161,6 +161,8 @@ class Command(BaseCommand):
         self.say(f"Database: {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}")
         env["PYTHONUNBUFFERED"] = "1"
         env.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
+        # The demo account talks to the sandbox on loopback, which production never allows.
+        env.setdefault("CDISCOUNT_ALLOWED_PRIVATE_NETWORKS", "127.0.0.0/8")
         return env
 
     def run_step(self, step: list[str], env: dict[str, str]) -> tuple[int, list[str]]:

@@ -50,6 +50,8 @@ ORDERS = SIZES[SCALE]
 DB_NAME = "bench" if SCALE == "full" else "bench_small"
 os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
+# The bench sandboxes listen on loopback, which the client refuses unless listed.
+os.environ.setdefault("CDISCOUNT_ALLOWED_PRIVATE_NETWORKS", "127.0.0.0/8")
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3")))
 FRESHNESS_SECONDS = int(os.environ.get("BENCH_FRESHNESS_SECONDS", "240" if SCALE == "full" else "150"))
 COMPANY_CODE = "bench-download"

@@ -3,7 +3,8 @@
 They parse what a user typed (a number, a date, a choice) and nothing more: the business rules
 (more than 0, not above what is refundable, not in the future, tracking format, ...) are checked
 by the services in orders.services, whose OrderRuleError messages the views show. So a rule is
-never restated here.
+never restated here. Amounts are parsed by orders.money.MoneyField, whose rule (what a money
+column holds) the services check again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django import forms
 
 from .choices import RefundMethod
 from .models import Order, Payment
+from .money import MoneyField
 from .payments import refundable_amount
 from .services import ADDRESS_FIELDS, company_today
 from .tracking_import import MAX_BYTES
@@ -44,7 +46,7 @@ class RefundForm(forms.Form):
     the same form posted twice makes one refund (the service returns the first one)."""
 
     payment = PaymentChoiceField(queryset=Payment.objects.none(), label="Operation Type", empty_label=None)
-    amount = forms.DecimalField(label="Amount To Refund", max_digits=12, widget=forms.TextInput(attrs={"size": 12}))
+    amount = MoneyField(label="Amount To Refund")
     refund_date = forms.DateField(label="Refund Date", widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
     refund_method = forms.ChoiceField(label="Refund Method", choices=[("", "—")] + RefundMethod.choices, required=False)
@@ -75,7 +77,7 @@ class ShipForm(forms.Form):
     tracking_number = forms.CharField(label="Tracking number", max_length=200)
     tracking_url = forms.CharField(label="Tracking URL", max_length=500, required=False)
     ship_date = forms.DateField(label="Ship date", widget=forms.DateInput(attrs={"type": "date"}))
-    shipping_cost = forms.DecimalField(label="Shipping cost", max_digits=12, initial=Decimal("0.00"))
+    shipping_cost = MoneyField(label="Shipping cost", initial=Decimal("0.00"))
 
     def __init__(self, *args: Any, order: Order, templates: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -20,6 +20,7 @@ from sellercloud.models import User
 from .choices import EventKind, HoldSource, OrderStatus, RefundMethod, ShippingStatus, UploadStatus
 from .events import order_event
 from .models import Order, Package, Payment, Refund
+from .money import MoneyError, check_money
 from .payments import order_refresh_payment_status, refundable_amount
 from .rules import Action, OrderRuleError, check_action, check_transition
 
@@ -46,6 +47,15 @@ CUSTOMER_CANCELLATION_REASON = "customer cancellation request"
 def _locked(order: Order) -> Order:
     """The order re-read under a row lock: the rule is checked on what is true now."""
     return Order.objects.select_for_update(of=("self",)).select_related("company", "channel_account").get(pk=order.pk)
+
+
+def _money(amount: Decimal, *, label: str) -> Decimal:
+    """`amount` once a money column holds it (orders.money): a caller other than a form (the
+    import, a bulk action, a script) gets the form's message rather than a database error."""
+    try:
+        return check_money(amount, label=label)
+    except MoneyError as exc:
+        raise OrderRuleError(str(exc)) from None
 
 
 def company_today(order: Order) -> date:
@@ -208,8 +218,7 @@ def refund_issue(
         raise OrderRuleError("Amount To Refund must be a number.")
     if amount <= 0:
         raise OrderRuleError("Amount To Refund must be more than 0.")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise OrderRuleError("Amount To Refund has at most 2 decimals.")
+    _money(amount, label="Amount To Refund")
     refundable = refundable_amount(payment=payment)
     if amount > refundable:
         raise OrderRuleError(
@@ -289,8 +298,7 @@ def order_ship(
     if not carrier:
         raise OrderRuleError("Carrier is required.")
     validate_tracking(tracking_number=tracking_number, tracking_url=tracking_url)
-    if shipping_cost < 0:
-        raise OrderRuleError("Shipping cost cannot be negative.")
+    _money(shipping_cost, label="Shipping cost")
     order = _locked(order)
     check_action(order, Action.SHIP)
     if ship_date > company_today(order):

@@ -203,8 +203,8 @@ def test_partial_refund_then_the_rest(admin_client, paid_order):
     [
         ("200.00", "is more than what is still refundable"),
         ("0", "Amount To Refund must be more than 0."),
-        ("-5", "Amount To Refund must be more than 0."),
-        ("abc", "Enter a number."),
+        ("-5", "Enter an amount of 0 or more, such as 12.50."),
+        ("abc", "Enter an amount such as 12.50 (at most 10 digits before the decimal point and 2 after)."),
         ("", "This field is required."),
     ],
 )
@@ -325,7 +325,10 @@ def test_ship_through_the_page_with_the_carriers_tracking_url(admin_client, paid
         ({"tracking_url": "ftp://example.test/6A"}, "Tracking URL must be an http or https address."),
         ({"tracking_url": "javascript:alert(1)"}, "Tracking URL must be an http or https address."),
         ({"tracking_number": ""}, "This field is required."),
-        ({"shipping_cost": "abc"}, "Enter a number."),
+        (
+            {"shipping_cost": "abc"},
+            "Enter an amount such as 12.50 (at most 10 digits before the decimal point and 2 after).",
+        ),
         ({"ship_date": (timezone.localdate() + timedelta(days=2)).isoformat()}, "Ship date cannot be in the future."),
     ],
 )
@@ -358,6 +361,65 @@ def test_ship_refuses_canceled_on_hold_unpaid_and_a_second_cdiscount_package(adm
         assert snapshot(order) == before
         # and the menu says so beforehand
         assert message in admin_client.get(url("detail", order)).content.decode()
+
+
+# --- Money: an amount its column cannot hold (issue 13, point 5) -------------------------------
+
+MONEY_MESSAGE = "Enter an amount such as 12.50 (at most 10 digits before the decimal point and 2 after)."
+BAD_AMOUNTS = ["99999999999", "1E1", "1e5", "\u0661\u0662", "\u00b2", "12.345", "NaN", "Infinity", "0x10", "1_000"]
+
+
+@pytest.mark.parametrize("cost", BAD_AMOUNTS)
+def test_ship_refuses_a_shipping_cost_its_column_cannot_hold(admin_client, paid_order, cost):
+    before = snapshot(paid_order)
+
+    response = admin_client.post(url("ship", paid_order), ship_data(shipping_cost=cost))
+
+    assert response.status_code == 200  # the form again, with the message under the field
+    assert MONEY_MESSAGE in response.content.decode()
+    assert snapshot(paid_order) == before
+    assert not Package.objects.exists()
+    assert admin_client.get(url("detail", paid_order)).status_code == 200
+
+
+def test_ship_refuses_a_negative_shipping_cost(admin_client, paid_order):
+    before = snapshot(paid_order)
+
+    response = admin_client.post(url("ship", paid_order), ship_data(shipping_cost="-5"))
+
+    assert response.status_code == 200
+    assert "Enter an amount of 0 or more, such as 12.50." in response.content.decode()
+    assert snapshot(paid_order) == before
+
+
+@pytest.mark.parametrize(("cost", "stored"), [(" 12 ", "12.00"), ("12,5", "12.50"), ("9999999999.99", "9999999999.99")])
+def test_ship_takes_a_french_comma_and_the_largest_amount_the_column_holds(admin_client, paid_order, cost, stored):
+    response = post(admin_client, "ship", paid_order, ship_data(shipping_cost=cost))
+
+    assert response.status_code == 200
+    assert str(paid_order.packages.get().shipping_cost) == stored
+    assert admin_client.get(url("detail", paid_order)).status_code == 200
+
+
+@pytest.mark.parametrize("amount", BAD_AMOUNTS)
+def test_refund_refuses_an_amount_its_column_cannot_hold(admin_client, paid_order, amount):
+    data = refund_data(admin_client.get(url("refund", paid_order)), amount=amount, notes="n")
+    before = snapshot(paid_order)
+
+    response = admin_client.post(url("refund", paid_order), data)
+
+    assert response.status_code == 200
+    assert MONEY_MESSAGE in response.content.decode()
+    assert snapshot(paid_order) == before
+    assert not Refund.objects.exists()
+
+
+def test_refund_takes_a_french_comma(admin_client, paid_order):
+    data = refund_data(admin_client.get(url("refund", paid_order)), amount="12,50", notes="n")
+
+    post(admin_client, "refund", paid_order, data)
+
+    assert Refund.objects.get(order=paid_order).amount == Decimal("12.50")
 
 
 # --- Holds, problems, notes, address ----------------------------------------------------------

@@ -88,7 +88,7 @@ def test_partial_then_full_refund_moves_payment_status(paid_order, user):
         ("123.80", "more than what is still refundable"),
         ("0", "more than 0"),
         ("-5", "more than 0"),
-        ("1.005", "at most 2 decimals"),
+        ("1.005", r"must be an amount such as 12\.50 \(at most 10 digits before the decimal point and 2 after\)"),
         ("NaN", "must be a number"),
     ],
 )
@@ -233,6 +233,41 @@ def test_ship_refuses_bad_tracking_and_changes_nothing(paid_order, user, kwargs,
     with pytest.raises(OrderRuleError, match=message):
         ship(paid_order, user, **kwargs)
 
+    assert snapshot(paid_order) == before
+
+
+COLUMN_MESSAGE = "must be an amount such as 12.50 (at most 10 digits before the decimal point and 2 after)."
+
+
+@pytest.mark.parametrize(
+    "cost", [Decimal("99999999999"), Decimal("1E+30"), Decimal("12.345"), Decimal("NaN"), Decimal("Infinity"), 12.5]
+)
+def test_ship_refuses_a_shipping_cost_its_column_cannot_hold(paid_order, user, cost):
+    # a caller other than the form (the import, a bulk action) gets the same refusal
+    before = snapshot(paid_order)
+
+    with pytest.raises(OrderRuleError) as refused:
+        ship(paid_order, user, shipping_cost=cost)
+
+    assert str(refused.value) == f"Shipping cost {COLUMN_MESSAGE}"
+    assert snapshot(paid_order) == before
+
+
+def test_ship_takes_the_largest_shipping_cost_its_column_holds(paid_order, user):
+    package = ship(paid_order, user, shipping_cost=Decimal("9999999999.99"))
+
+    package.refresh_from_db()
+    assert package.shipping_cost == Decimal("9999999999.99")
+
+
+@pytest.mark.parametrize("amount", [Decimal("99999999999"), Decimal("1E+30"), Decimal("12.345"), Decimal("0.001")])
+def test_refund_refuses_an_amount_its_column_cannot_hold(paid_order, user, amount):
+    before = snapshot(paid_order)
+
+    with pytest.raises(OrderRuleError) as refused:
+        refund(paid_order, user, amount)
+
+    assert str(refused.value) == f"Amount To Refund {COLUMN_MESSAGE}"
     assert snapshot(paid_order) == before
 
 

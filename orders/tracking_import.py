@@ -5,7 +5,8 @@ Carrier, Tracking Number and Ship Date (optional: Service, Tracking URL, Shippin
 names are matched loosely ("Tracking #", "tracking_number", "N° de suivi" ...); `;`, `,` or tab
 delimited; UTF-8 with or without a BOM (Excel's "CSV UTF-8"), or Windows-1252 (Excel's plain CSV).
 Dates as 2026-03-31, 31/03/2026, 31.03.2026 or 31-03-2026 (day first: a French product), with or
-without a time; a blank ship date means today in the order's company time zone.
+without a time; a blank ship date means today in the order's company time zone. Shipping costs as
+12.50 or 12,50 (orders.money's rule; spaces and a euro sign are ignored); blank means 0.
 
 Each row is shipped through orders.services.order_ship in its own transaction: a bad row changes
 nothing and does not stop the others. Only orders of the companies where the user may process
@@ -21,7 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import IO
 
@@ -32,6 +33,7 @@ from sellercloud.permissions import Permission, user_can, user_companies
 
 from .choices import UploadStatus
 from .models import Order
+from .money import MoneyError, parse_money
 from .rules import OrderRuleError
 from .services import company_today, order_ship
 
@@ -192,13 +194,14 @@ def _parse_date(value: str) -> date:
 
 
 def _parse_cost(value: str) -> Decimal:
-    text = value.strip().replace("€", "").replace(" ", "").replace(",", ".")
+    # A spreadsheet may write "1 234,50 €" (with a no-break space); the rest is orders.money's rule.
+    text = re.sub(r"[ \u00a0\u202f€]", "", value)
     if not text:
         return Decimal("0.00")
     try:
-        return Decimal(text).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        raise OrderRuleError(f"Shipping cost {value.strip()!r} is not an amount.") from None
+        return parse_money(text, label="Shipping cost")
+    except MoneyError as exc:
+        raise OrderRuleError(str(exc)) from None
 
 
 def _allowed_company_ids(user: User) -> set[int]:

@@ -112,6 +112,21 @@ def test_each_row_is_reported_and_only_the_good_order_changes(clerk_client, comp
     assert Package.objects.count() == 1
 
 
+def test_a_shipping_cost_its_column_cannot_hold_is_reported_and_the_order_still_opens(clerk_client, company_a):
+    order = paid(company_a)
+    before = state(order)
+    text = f"Order ID,Carrier,Tracking Number,Ship Date,Shipping Cost\n{order.pk},Colissimo,6A01,,99999999999\n"
+
+    response = clerk_client.post(reverse(IMPORT), {"file": upload("t.csv", text.encode())}, follow=True)
+
+    rows = response.context["report"]["rows"]
+    message = "Shipping cost must be an amount such as 12.50 (at most 10 digits before the decimal point and 2 after)."
+    assert [(r["row"], r["shipped"], r["message"]) for r in rows] == [(2, False, message)]
+    assert message in response.content.decode()
+    assert state(order) == before and not Package.objects.exists()
+    assert clerk_client.get(reverse("orders:detail", args=[order.pk])).status_code == 200
+
+
 def test_markup_in_a_row_is_shown_as_text(clerk_client, company_a):
     text = "Channel Order ID,Carrier,Tracking Number\n<script>alert(1)</script>,Colissimo,6A01\n"
     html = clerk_client.post(reverse(IMPORT), {"file": upload("t.csv", text.encode())}, follow=True).content.decode()

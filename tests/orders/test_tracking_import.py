@@ -144,6 +144,33 @@ def test_a_bad_row_changes_nothing_and_the_others_go_on(company, clerk):
     assert Package.objects.count() == 2
 
 
+COST_MESSAGE = "Shipping cost must be an amount such as 12.50 (at most 10 digits before the decimal point and 2 after)."
+
+
+def test_a_shipping_cost_its_column_cannot_hold_is_a_row_error_that_changes_nothing(company, clerk):
+    # given one order per bad cost, and good rows: a French comma, "1 234,5 €" as Excel writes it, the largest
+    bad_costs = ["99999999999", "1E1", "1e5", "\u0661\u0662", "\u00b2", "12.345", "NaN", "Infinity", "-5"]
+    bad = [paid(company) for _ in bad_costs]
+    good = [paid(company) for _ in range(3)]
+    before = {o.pk: state(o) for o in bad}
+    rows = [f"{o.pk};Colissimo;6A{i:04};;{cost}" for i, (o, cost) in enumerate(zip(bad, bad_costs, strict=True))]
+    rows += [
+        f"{o.pk};Colissimo;6B{i:04};;{cost}"
+        for i, (o, cost) in enumerate(zip(good, ["4,90", "1\u00a0234,5 \u20ac", "9999999999.99"], strict=True))
+    ]
+    text = "\n".join(["Order ID;Carrier;Tracking Number;Ship Date;Shipping Cost", *rows])
+
+    # when
+    report = tracking_import(file=csv_bytes(text), user=clerk)
+
+    # then each bad row is reported with the message and nothing of it applied; the others ship
+    assert [r.outcome for r in report.rows] == [RowOutcome.ERROR] * len(bad) + [RowOutcome.SHIPPED] * len(good)
+    messages = [r.message for r in report.rows[: len(bad)]]
+    assert messages == [COST_MESSAGE] * (len(bad) - 1) + ["Shipping cost cannot be negative."]
+    assert {o.pk: state(o) for o in bad} == before
+    assert [str(o.packages.get().shipping_cost) for o in good] == ["4.90", "1234.50", "9999999999.99"]
+
+
 def test_orders_of_other_companies_are_not_found(company, clerk):
     # given an order of another company, and one where the clerk may only view orders
     elsewhere = paid(CompanyFactory())

@@ -51,6 +51,7 @@ from django.utils import timezone
 
 from orders.choices import Channel, EventKind, OrderStatus, UploadStatus
 from orders.events import order_event
+from orders.links import http_url_or_empty
 from orders.models import Order, OrderItem, Package
 from orders.rules import OrderRuleError
 from sellercloud.models import User
@@ -571,7 +572,8 @@ def _carrier_for(a: _Attempt) -> tuple[str, str]:
                 "add it under General Settings > Fulfillment"
             )
         name = label
-    url = package.tracking_url
+    # A URL stored before URLs were checked may be anything: only http(s) leaves the building.
+    url = http_url_or_empty(package.tracking_url)
     if not url and template:
         url = template.replace("{tracking_number}", quote(package.tracking_number, safe=""))
     return name, url

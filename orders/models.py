@@ -24,6 +24,7 @@ from .choices import (
     ShippingStatus,
     UploadStatus,
 )
+from .links import http_url_or_empty, validate_http_url
 
 ZERO = Decimal("0.00")
 
@@ -240,7 +241,8 @@ class Package(models.Model):
     carrier = models.CharField(max_length=100)
     service = models.CharField(max_length=100, blank=True)
     tracking_number = models.CharField(max_length=50)
-    tracking_url = models.URLField(max_length=500, blank=True)
+    # http(s) only, whoever sets it (orders.links): the page links it.
+    tracking_url = models.URLField(max_length=500, blank=True, validators=[validate_http_url])
     ship_date = models.DateField()
     shipping_cost = money("Shipping cost")
     upload_status = models.CharField(max_length=20, choices=UploadStatus.choices, default=UploadStatus.PENDING)
@@ -260,6 +262,12 @@ class Package(models.Model):
 
     def __str__(self) -> str:
         return f"{self.carrier} {self.tracking_number}"
+
+    @property
+    def tracking_link(self) -> str:
+        """The URL pages link the tracking number to: "" unless http(s), whatever was stored
+        before URLs were checked (a `javascript:` URL must never become a live link)."""
+        return http_url_or_empty(self.tracking_url)
 
 
 class OrderEvent(models.Model):

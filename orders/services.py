@@ -19,6 +19,7 @@ from sellercloud.models import User
 
 from .choices import EventKind, HoldSource, OrderStatus, RefundMethod, ShippingStatus, UploadStatus
 from .events import order_event
+from .links import is_http_url
 from .models import Order, Package, Payment, Refund
 from .money import MoneyError, check_money
 from .payments import order_refresh_payment_status, refundable_amount
@@ -273,7 +274,7 @@ def validate_tracking(*, tracking_number: str, tracking_url: str) -> None:
         raise OrderRuleError(f"Tracking number is at most {TRACKING_MAX_LENGTH} characters.")
     if TRACKING_FORBIDDEN.search(tracking_number):
         raise OrderRuleError("Tracking number cannot contain spaces or the characters & * $.")
-    if tracking_url and not re.match(r"^https?://[^\s/$.?#].[^\s]*$", tracking_url, re.IGNORECASE):
+    if tracking_url and not is_http_url(tracking_url):
         raise OrderRuleError("Tracking URL must be an http or https address.")
 
 

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from channels.cdiscount.schemas import Address, LineStatus, Order, OrderStatus
+from orders.links import http_url_or_empty
 
 UNPAID = frozenset({OrderStatus.PROCESSING, OrderStatus.WAITING_ACCEPTANCE, OrderStatus.ACCEPTED})
 PAID = frozenset({OrderStatus.IN_PREPARATION})
@@ -175,7 +176,9 @@ def map_order(order: Order) -> OrderData:
         ParcelData(
             parcel_number=parcels[0].parcel_number,
             carrier_name=parcels[0].carrier_name or "",
-            tracking_url=parcels[0].tracking_url or "",
+            # Kept only if http(s): we link it on Order Details. Anything else is dropped, not an
+            # error: the order and its parcel still matter (issue 13).
+            tracking_url=http_url_or_empty((parcels[0].tracking_url or "").strip()),
         )
         if parcels
         else None

@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from channels.accounts import client_for
@@ -13,7 +14,7 @@ from channels.services import download_claim_due_accounts, download_run_now, nex
 from orders.choices import OrderStatus, PaymentStatus
 from orders.models import Order, Payment
 from tests.channels.sandbox_helpers import account_for, importable, local
-from tests.factories import CdiscountAccountFactory
+from tests.factories import CdiscountAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +145,49 @@ def test_a_malformed_order_is_a_problem_and_the_rest_import_then_retry_imports_i
     assert Order.objects.filter(channel_order_id=bad_id).count() == 1
     problem.refresh_from_db()
     assert problem.resolved_at is not None
+
+
+def test_a_tracking_url_from_the_marketplace_is_kept_only_if_http_and_never_a_script_link(
+    make_cdiscount_sandbox, client
+):
+    # given two orders we hold in preparation, then the marketplace reports them Shipped, one with
+    # a script URL and one with an ordinary URL, and a third order first seen Shipped with a script URL
+    sandbox = make_cdiscount_sandbox(orders=0)
+    account = account_for(sandbox)
+    known, ordinary = sandbox.control.create_orders(count=2, status="InPreparation")
+    download(account)
+    (first_seen,) = sandbox.control.create_orders(count=1, status="InPreparation")
+    parcels = {
+        known: "data:text/html,<script>alert(document.domain)</script>",
+        ordinary: "https://www.laposte.fr/outils/suivre-vos-envois?code=6A2",
+        first_seen: "javascript:alert(document.domain)",
+    }
+    for number, (order_id, url) in enumerate(parcels.items()):
+        parcel = {"parcelNumber": f"6A{number}", "carrierName": "Colissimo", "trackingUrl": url}
+        sandbox.control.update_order(order_id, status="Shipped", parcel=parcel)
+
+    # when
+    run = download(account)
+
+    # then every order is imported and completed, and only the http(s) URL is kept
+    assert run.status == SyncRun.Status.COMPLETED
+    urls = {}
+    for order_id in parcels:
+        order = Order.objects.get(channel_account=account, channel_order_id=order_id)
+        assert order.status == OrderStatus.COMPLETED
+        urls[order_id] = order.packages.get().tracking_url
+    assert urls == {known: "", ordinary: parcels[ordinary], first_seen: ""}
+
+    # and Order Details links the http(s) one only
+    client.force_login(UserFactory(is_client_admin=True))
+    pages = {}
+    for order_id in parcels:
+        order = Order.objects.get(channel_account=account, channel_order_id=order_id)
+        pages[order_id] = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    for html in pages.values():  # (the Channel Data panel shows the payload, URLs included, as text)
+        assert 'href="javascript:' not in html and 'href="data:' not in html
+    assert "<td>6A0</td>" in pages[known] and "<td>6A2</td>" in pages[first_seen]
+    assert f'<a href="{parcels[ordinary]}"' in pages[ordinary]
 
 
 def test_download_survives_ci_fault_rates_with_every_order(make_cdiscount_sandbox):

@@ -173,6 +173,21 @@ def test_an_unmapped_carrier_that_is_a_cdiscount_label_is_sent_as_is(make_cdisco
     assert "trackingUrl" not in shipment_posts(sandbox)[0].body[0]  # no URL, no template: none sent
 
 
+def test_a_stored_tracking_url_that_is_not_http_is_never_posted(make_cdiscount_sandbox):
+    # given a pending package whose URL was stored before URLs were checked (issue 13)
+    sandbox = make_cdiscount_sandbox(orders=0)
+    acct, (package,) = setup_shipped(sandbox)
+    Package.objects.filter(pk=package.pk).update(tracking_url="javascript:alert(document.domain)")
+
+    # when
+    upload(acct)
+
+    # then the carrier's template gives the URL sent instead
+    assert reload(package).upload_status == UploadStatus.UPLOADED
+    body = shipment_posts(sandbox)[0].body[0]
+    assert body["trackingUrl"] == TEMPLATE.format(tracking_number=package.tracking_number)
+
+
 def test_an_unknown_carrier_fails_with_what_to_do_and_posts_nothing(make_cdiscount_sandbox):
     sandbox = make_cdiscount_sandbox(orders=0)
     acct, (package,) = setup_shipped(sandbox, carrier="Coursier Martin")

@@ -4,6 +4,7 @@ and the transition table refusing what it must."""
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -118,3 +119,14 @@ def test_refund_needs_a_payment():
     assert "No payment" in why_not(order, Action.REFUND)
     PaymentFactory(order=order)
     assert why_not(order, Action.REFUND) is None
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "ftp://example.test/6A", "data:text/html,x"])
+def test_a_package_tracking_url_must_be_http_or_https(url):
+    # The admin and any model form validate with the field: only http(s) passes (issue 13).
+    package = PackageFactory.build(order=OrderFactory(), tracking_url=url)
+
+    with pytest.raises(ValidationError) as caught:
+        package.full_clean()
+
+    assert "tracking_url" in caught.value.message_dict

@@ -152,6 +152,20 @@ def test_marketplace_markup_is_shown_as_text(admin_client):
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
 
 
+def test_only_an_http_tracking_url_is_a_link(admin_client):
+    # given a package stored before URLs were checked, with a script URL, and an ordinary one
+    order = paid_order()
+    PackageFactory(order=order, tracking_number="6A00000000001", tracking_url="javascript:alert(document.domain)")
+    PackageFactory(order=order, tracking_number="6A00000000002", tracking_url="https://t.example/?n=6A00000000002")
+
+    html = detail(admin_client, order).content.decode()
+
+    # then the first shows its number as text, the second links to the carrier
+    assert "javascript:" not in html
+    assert "<td>6A00000000001</td>" in html
+    assert '<a href="https://t.example/?n=6A00000000002"' in html
+
+
 def page_queries(client, order) -> list[str]:
     """The SQL a request for Order Details runs, without the SAVEPOINT / RELEASE pairs that only
     exist because each test runs inside a transaction."""

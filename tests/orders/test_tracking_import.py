@@ -99,6 +99,18 @@ def test_commas_order_ids_optional_columns_and_a_blank_date_meaning_today(compan
     assert package.upload_status == UploadStatus.NOT_REQUIRED  # upload off for the account
 
 
+def test_a_tracking_url_that_is_not_http_is_a_bad_row(company, clerk):
+    order = paid(company)
+    text = f"order_id,carrier,tracking number,tracking url\n{order.pk},Colissimo,6A0004,javascript:alert(1)\n"
+
+    report = tracking_import(file=io.BytesIO(csv_bytes(text)), user=clerk)
+
+    assert [(r.row, r.outcome, r.message) for r in report.rows] == [
+        (2, RowOutcome.ERROR, "Tracking URL must be an http or https address.")
+    ]
+    assert not order.packages.exists()
+
+
 def test_a_bad_row_changes_nothing_and_the_others_go_on(company, clerk):
     # given good orders around bad rows of every kind
     good_1, good_2 = paid(company), paid(company)

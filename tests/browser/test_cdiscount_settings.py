@@ -13,8 +13,8 @@ import pytest
 from channels.models import CdiscountAccount, SyncProblem, SyncRun
 from orders.models import Order
 from sellercloud.services import demo_seed
+from tests.browser import CHROMIUM
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "lumiere-demo-test"
 PAID = {"InPreparation", "Shipped", "Delivered"}
 UNPAID = {"Processing", "WaitingAcceptance", "Accepted"}
@@ -26,20 +26,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-        )
-        context = browser.new_context(viewport={"width": 1360, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(20_000)
-        yield page
-        context.close()
-        browser.close()
+def browser_viewport():
+    return {"width": 1360, "height": 900}
 
 
 @pytest.fixture

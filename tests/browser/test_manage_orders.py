@@ -5,13 +5,12 @@ import pytest
 
 from orders.choices import Channel, EventKind, OrderStatus
 from orders.models import Order, OrderEvent
-from tests.browser.test_shell import CHROMIUM, log_in, page  # noqa: F401  (the colleague's fixture)
+from tests.browser.test_shell import log_in
 from tests.factories import CompanyFactory, MembershipFactory, OrderFactory, UserFactory
 
 pytestmark = [pytest.mark.browser]
 
 SCREENSHOTS = "/tmp/manage-orders-{}.png"
-assert CHROMIUM  # the module skips itself without Chromium (tests.browser.test_shell)
 
 
 @pytest.fixture
@@ -29,7 +28,7 @@ def orders(transactional_db):
     return wanted
 
 
-def test_filter_search_tick_two_orders_and_put_them_on_hold(page, live_server, orders):  # noqa: F811
+def test_filter_search_tick_two_orders_and_put_them_on_hold(page, live_server, orders):
     first, second = orders
     log_in(page, live_server, username="jeanne")
 
@@ -79,7 +78,7 @@ def test_filter_search_tick_two_orders_and_put_them_on_hold(page, live_server, o
     assert Order.objects.filter(status=OrderStatus.ON_HOLD).count() == 2
 
 
-def test_save_the_current_filters_as_a_view_and_open_it_again(page, live_server, orders):  # noqa: F811
+def test_save_the_current_filters_as_a_view_and_open_it_again(page, live_server, orders):
     log_in(page, live_server, username="jeanne")
     page.goto(f"{live_server.url}/orders/?channel=cdiscount&q=H%C3%A9l%C3%A8ne")
 

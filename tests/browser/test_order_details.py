@@ -10,7 +10,7 @@ from django.utils import timezone
 from channels.models import ChannelPayload
 from orders.models import Order
 from orders.payments import order_refresh_payment_status
-from tests.browser.test_shell import CHROMIUM, log_in, page  # noqa: F401  (the colleague's fixture)
+from tests.browser.test_shell import log_in
 from tests.factories import CompanyFactory, OrderFactory, OrderItemFactory, PaymentFactory, UserFactory
 
 pytestmark = [pytest.mark.browser]
@@ -47,7 +47,7 @@ def orders(transactional_db):
     return made
 
 
-def test_refund_twice_ship_and_a_refused_cancel(page, live_server, orders):  # noqa: F811
+def test_refund_twice_ship_and_a_refused_cancel(page, live_server, orders):
     refunded, shipped, confirmed = orders
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

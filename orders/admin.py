@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import Order, OrderEvent, OrderItem, Package, Payment, Refund
 
@@ -16,6 +17,8 @@ class PaymentInline(admin.TabularInline):
 class PackageInline(admin.TabularInline):
     model = Package
     extra = 0
+    # A tracking URL typed without a scheme is https (Django 6's default); only http(s) is accepted.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Order)

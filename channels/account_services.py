@@ -25,8 +25,8 @@ from orders.models import Order, Package
 from sellercloud.models import User
 
 from .accounts import AccountTokenStore, client_for
+from .cdiscount.exceptions import ChannelAPIError
 from .cdiscount.schemas import OrderStatus as CdiscountStatus
-from .exceptions import ChannelAPIError
 from .models import CarrierMapping, CdiscountAccount, Environment, SettingsChange, SyncRun
 from .services import DownloadRequest, download_request
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import CarrierMapping, CdiscountAccount, ChannelPayload, SettingsChange, SyncProblem, SyncRun
+from orders.models import ChannelPayload
+
+from .models import CarrierMapping, CdiscountAccount, SettingsChange, SyncProblem, SyncRun
 
 
 class CarrierMappingInline(admin.TabularInline):

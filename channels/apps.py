@@ -5,3 +5,12 @@ class ChannelsConfig(AppConfig):
     # Our own app, not the Django Channels library (never install that one: same import name).
     name = "channels"
     verbose_name = "Channels"
+
+    def ready(self) -> None:
+        # Cdiscount plugs into the registry orders owns: orders never imports channels.
+        from orders.channel_registry import register
+        from orders.choices import Channel
+
+        from .adapter import CdiscountAdapter
+
+        register(Channel.CDISCOUNT, CdiscountAdapter())

@@ -8,7 +8,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sellercloud.crypto import EncryptedTextField
-from sellercloud.fields import BulkJSONField
 from sellercloud.models import Company
 
 
@@ -218,22 +217,6 @@ class SyncProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_order_id}: {self.message[:60]}"
-
-
-class ChannelPayload(models.Model):
-    """Every distinct version of an order that the marketplace sent (kept once per hash)."""
-
-    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="payloads")
-    raw = BulkJSONField()
-    sha256 = models.CharField(max_length=64)
-    received_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-received_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["order", "sha256"], name="channelpayload_unique_version")]
-
-    def __str__(self) -> str:
-        return f"Payload {self.sha256[:10]} of order {self.order_id}"
 
 
 class SettingsChange(models.Model):

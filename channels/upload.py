@@ -58,7 +58,7 @@ from sellercloud.models import User
 
 from .accounts import AccountLock, account_lock, client_for
 from .cdiscount.client import CdiscountClient
-from .exceptions import ChannelAPIError, ChannelAuthError, PermanentChannelError, TransientChannelError
+from .cdiscount.exceptions import ChannelAPIError, ChannelAuthError, PermanentChannelError, TransientChannelError
 from .models import CarrierMapping, CdiscountAccount, SyncRun
 from .services import RunRequest, accounts_claim_due, active_run, sync_run_fail_queued
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from sellercloud.fields import BulkJSONField
 from sellercloud.models import Company
@@ -308,3 +309,24 @@ class BulkActionFavorite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ★ {self.action}"
+
+
+class ChannelPayload(models.Model):
+    """Every distinct version of an order that the marketplace sent (kept once per hash).
+
+    Orders owns it (Order Details shows and compares the versions); channels writes it. The
+    table kept its first name when the model moved from channels.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payloads")
+    raw = BulkJSONField()
+    sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "channels_channelpayload"
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["order", "sha256"], name="channelpayload_unique_version")]
+
+    def __str__(self) -> str:
+        return f"Payload {self.sha256[:10]} of order {self.order_id}"

@@ -1,5 +1,8 @@
 """What an order allows: the status transitions and the "why not" answers (SPEC S8).
 
+The actions a channel adds (Accept / Refuse, uploads) carry their own reasons: see
+orders.channel_registry.
+
 The one place for these rules. Services call `check_action` before they change anything; the
 Actions menus call `why_not` to show a disabled action with its reason and what to do instead.
 Functions read `order.packages.all()` and `order.payments.all()`, so a caller that prefetches
@@ -9,8 +12,7 @@ them pays no extra query.
 from django.db import models
 from django.utils import timezone
 
-from channels.cdiscount.schemas import OrderStatus as CdiscountStatus
-
+from .channel_registry import adapter_for
 from .choices import LIVE_UPLOAD_STATUSES, PAID_STATUSES, OrderStatus, ShippingStatus
 from .models import Order
 
@@ -51,8 +53,6 @@ class Action(models.TextChoices):
     CANCEL = "cancel", "Set Cancelled Internally"
     REFUND = "refund", "Issue Refund"
     SHIP = "ship", "Ship Order"
-    ACCEPT = "accept", "Accept Order"
-    REFUSE = "refuse", "Refuse Order"
     HOLD = "hold", "Set On Hold"
     RELEASE_HOLD = "release_hold", "Release Hold"
     RESOLVE_PROBLEM = "resolve_problem", "Resolve Problem"
@@ -95,19 +95,11 @@ def why_not(order: Order, action: str) -> str | None:
             return "The order is On Hold: release the hold first."
         if not is_paid(order):
             return "The order is not paid: ship it once its payment has arrived."
-        if order.is_cdiscount and has_live_package(order):
-            return "Cdiscount accepts one parcel per order, and this order already has a package."
+        adapter = adapter_for(order)
+        if adapter.one_parcel_per_order and has_live_package(order):
+            return f"{adapter.label} accepts one parcel per order, and this order already has a package."
         if status == S.COMPLETED:
             return "The order is already shipped."
-        return None
-    if action in (Action.ACCEPT, Action.REFUSE):
-        if not order.is_cdiscount:
-            return "Only Cdiscount orders are accepted or refused here."
-        if order.channel_status != CdiscountStatus.WAITING_ACCEPTANCE:
-            return (
-                f"Cdiscount reports the order {order.channel_status or 'in an unknown status'}: "
-                "only orders waiting for acceptance can be accepted or refused."
-            )
         return None
     if action == Action.HOLD:
         if status == S.ON_HOLD:

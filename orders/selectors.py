@@ -17,76 +17,16 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
 
-from channels.models import ChannelPayload
 from sellercloud.models import User
 from sellercloud.permissions import Permission, user_can, user_companies
 from sellercloud.shell import MenuItem
 
-from .choices import UploadStatus
-from .models import Order, OrderEvent, Package, Payment, Refund
+from .actions import CHANNEL_ACTIONS_AFTER, ORDER_ACTIONS
+from .channel_registry import adapter_for
+from .models import ChannelPayload, Order, OrderEvent, Package, Payment, Refund
 from .payments import refundable_amount
 from .profit import ProfitAndLoss, order_profit_and_loss
-from .rules import Action, why_not
-
-# Which permission of SPEC S3 each action needs, and the URL name of its endpoint.
-ACTION_PERMISSIONS: dict[Action, Permission] = {
-    Action.CANCEL: Permission.CANCEL_ORDERS,
-    Action.REFUND: Permission.ISSUE_REFUNDS,
-    Action.SHIP: Permission.PROCESS_ORDERS,
-    Action.ACCEPT: Permission.PROCESS_ORDERS,
-    Action.REFUSE: Permission.PROCESS_ORDERS,
-    Action.HOLD: Permission.PROCESS_ORDERS,
-    Action.RELEASE_HOLD: Permission.PROCESS_ORDERS,
-    Action.RESOLVE_PROBLEM: Permission.PROCESS_ORDERS,
-    Action.ADD_NOTE: Permission.PROCESS_ORDERS,
-    Action.EDIT_ADDRESS: Permission.PROCESS_ORDERS,
-}
-
-ACTION_URL_NAMES: dict[Action, str] = {
-    Action.CANCEL: "orders:cancel",
-    Action.REFUND: "orders:refund",
-    Action.SHIP: "orders:ship",
-    Action.ACCEPT: "orders:accept",
-    Action.REFUSE: "orders:refuse",
-    Action.HOLD: "orders:hold",
-    Action.RELEASE_HOLD: "orders:release_hold",
-    Action.RESOLVE_PROBLEM: "orders:resolve_problem",
-    Action.ADD_NOTE: "orders:add_note",
-    Action.EDIT_ADDRESS: "orders:edit_address",
-}
-
-# Retry upload and Upload to Cdiscount (Packages panel, issue #9) need MANAGE_CHANNEL, not
-# PROCESS_ORDERS: they call the marketplace with the account's credentials, and the membership
-# grants "uploads, retries" with the channel (SPEC S3). The Sync Log and the health card retry
-# Failed uploads under the same permission, so the same act needs the same right on every page.
-UPLOAD_PERMISSION = Permission.MANAGE_CHANNEL
-
-# Actions that need no input: the menu posts them directly (after a confirmation).
-DIRECT_POST_CONFIRM: dict[Action, str] = {
-    Action.ACCEPT: "Accept this order on Cdiscount?",
-    Action.REFUSE: "Refuse this order on Cdiscount? The order will be Canceled.",
-    Action.RELEASE_HOLD: "Release the hold? The order goes back to its status before the hold.",
-}
-
-# Offered only when the order allows them (SPEC S7): Issue Refund once a payment exists
-# (Sellercloud's behaviour), Accept / Refuse for Cdiscount orders while WaitingAcceptance.
-# Every other action the order refuses is shown disabled, with the reason.
-HIDDEN_UNLESS_ALLOWED = frozenset({Action.REFUND, Action.ACCEPT, Action.REFUSE})
-
-# Menu order of SPEC S7.
-MENU_ORDER: tuple[Action, ...] = (
-    Action.CANCEL,
-    Action.REFUND,
-    Action.SHIP,
-    Action.ACCEPT,
-    Action.REFUSE,
-    Action.HOLD,
-    Action.RELEASE_HOLD,
-    Action.RESOLVE_PROBLEM,
-    Action.ADD_NOTE,
-    Action.EDIT_ADDRESS,
-)
-
+from .rules import why_not
 
 # --- Lookup -----------------------------------------------------------------------------------
 
@@ -227,41 +167,52 @@ class OrderDetails:
 
 
 def package_upload_action(order: Order, package: Package, user: User) -> MenuItem | None:
-    """Retry upload for a Failed package, Upload to Cdiscount for a Not Required one of a
-    Cdiscount order; None otherwise or without UPLOAD_PERMISSION. The services decide the
-    rest (Canceled, already Ship Confirmed...) and say why when they refuse."""
-    if not order.is_cdiscount or not user_can(user, UPLOAD_PERMISSION, order.company):
-        return None
-    args = [order.pk, package.pk]
-    if package.upload_status == UploadStatus.FAILED:
-        question = f"Retry the upload of tracking {package.tracking_number} to Cdiscount now?"
-        return MenuItem("Retry upload", reverse("orders:package_retry_upload", args=args), "post", confirm=question)
-    if package.upload_status == UploadStatus.NOT_REQUIRED:
-        question = f"Upload tracking {package.tracking_number} to Cdiscount now?"
-        return MenuItem("Upload to Cdiscount", reverse("orders:package_upload", args=args), "post", confirm=question)
+    """The first action the order's channel offers on this package now (Retry upload of a Failed
+    one, Upload to Cdiscount of a Not Required one), or None. The services decide the rest
+    (Canceled, already Ship Confirmed...) and say why when they refuse."""
+    for action in adapter_for(order).actions:
+        if action.on != "package" or not user_can(user, action.permission, order.company):
+            continue
+        if action.why_not(order, package) is None:
+            url = reverse("orders:channel_package_action", args=[order.pk, package.pk, action.key])
+            return MenuItem(action.label, url, "post", confirm=action.question(order, package))
     return None
 
 
+def _channel_items(order: Order, user: User, allowed: dict[str, bool]) -> list[MenuItem]:
+    """The Actions menu items of the order's channel (Accept / Refuse for Cdiscount)."""
+    items = []
+    for action in adapter_for(order).actions:
+        if action.on != "order" or not user_can(user, action.permission, order.company):
+            continue
+        reason = action.why_not(order, None) or ""
+        if reason and action.hidden_unless_allowed:
+            continue
+        allowed[action.key] = not reason
+        url = reverse("orders:channel_action", args=[order.pk, action.key])
+        method = "get" if action.form else "post"
+        confirm = "" if action.form else action.question(order)
+        items.append(MenuItem(action.label, url, method=method, confirm=confirm, disabled_reason=reason))
+    return items
+
+
 def order_actions_menu(order: Order, user: User) -> tuple[list[MenuItem], dict[str, bool]]:
-    """The Actions menu: an action the user may not do is absent; the actions of
-    HIDDEN_UNLESS_ALLOWED are absent while the order refuses them; any other action the order
-    refuses is disabled with the reason from orders.rules. Also returns which actions are usable,
-    for links elsewhere on the page."""
-    items, allowed = [], {}
-    for action in MENU_ORDER:
-        if not user_can(user, ACTION_PERMISSIONS[action], order.company):
-            continue
-        reason = why_not(order, action) or ""
-        if reason and action in HIDDEN_UNLESS_ALLOWED:
-            continue
-        allowed[action.value] = not reason
-        url = reverse(ACTION_URL_NAMES[action], args=[order.pk])
-        if action in DIRECT_POST_CONFIRM:
-            items.append(
-                MenuItem(action.label, url, method="post", confirm=DIRECT_POST_CONFIRM[action], disabled_reason=reason)
-            )
-        else:
-            items.append(MenuItem(action.label, url, disabled_reason=reason))
+    """The Actions menu, from the declarations of orders.actions: an action the user may not do
+    is absent; one hidden unless allowed is absent while the order refuses it; any other action
+    the order refuses is disabled with the reason from orders.rules. Also returns which actions
+    are usable, for links elsewhere on the page."""
+    items: list[MenuItem] = []
+    allowed: dict[str, bool] = {}
+    for declared in ORDER_ACTIONS:
+        if user_can(user, declared.permission, order.company):
+            reason = why_not(order, declared.action) or ""
+            if not (reason and declared.hidden_unless_allowed):
+                allowed[declared.action.value] = not reason
+                url = reverse(declared.url_name, args=[order.pk])
+                method = "post" if declared.confirm else "get"
+                items.append(MenuItem(declared.label, url, method, disabled_reason=reason, confirm=declared.confirm))
+        if declared.action == CHANNEL_ACTIONS_AFTER:
+            items.extend(_channel_items(order, user, allowed))
     return items, allowed
 
 

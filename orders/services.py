@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from sellercloud.models import User
 
+from . import hooks
+from .channel_registry import adapter_for
 from .choices import EventKind, HoldSource, OrderStatus, RefundMethod, ShippingStatus, UploadStatus
 from .events import order_event
 from .links import is_http_url
@@ -110,7 +112,7 @@ def order_hold(
             kind=EventKind.HOLD,
             message=f"Set On Hold: {reason}",
             user=by,
-            source="" if by else "Cdiscount",
+            source="" if by else adapter_for(order).label,
             data={"reason": reason, "from": order.status, "channel_request": channel_request},
         )
     return bool(changed)
@@ -142,7 +144,7 @@ def order_release_hold(*, order: Order, by: User | None, note: str = "") -> bool
             kind=EventKind.RELEASE,
             message=f"{message}. {note}".strip() if note else message,
             user=by,
-            source="" if by else "Cdiscount",
+            source="" if by else adapter_for(order).label,
             data={"restored": restored, "released_channel_request": released_request, "note": note},
         )
     return bool(changed)
@@ -170,8 +172,8 @@ def order_cancel_internally(*, order: Order, by: User, reason: str) -> Order:
         upload_status=UploadStatus.WITHDRAWN
     )
     message = f"Set Cancelled Internally: {reason}"
-    if order.is_cdiscount:
-        message += ". Cancel it on the Cdiscount seller portal too: this changes our records only."
+    if note := adapter_for(order).cancel_note(order):
+        message += f". {note}"
     order_event(
         order=order,
         kind=EventKind.CANCEL,
@@ -179,6 +181,7 @@ def order_cancel_internally(*, order: Order, by: User, reason: str) -> Order:
         user=by,
         data={"reason": reason, "from": previous, "packages_withdrawn": withdrawn},
     )
+    hooks.order_cancelled(order_id=order.pk)
     return order
 
 
@@ -244,8 +247,8 @@ def refund_issue(
     )
     status = order_refresh_payment_status(order=order)
     message = f"Refund of {amount} {payment.currency} ({payment.operation_type}): {notes}"
-    if order.is_cdiscount:
-        message += ". Issue it on the Cdiscount seller portal too: this records it here only."
+    if note := adapter_for(order).refund_note(order):
+        message += f". {note}"
     order_event(
         order=order,
         kind=EventKind.REFUND,
@@ -260,6 +263,7 @@ def refund_issue(
             "payment_status": status,
         },
     )
+    hooks.order_refunded(order_id=order.pk, refund_id=refund.pk)
     return refund
 
 
@@ -307,8 +311,9 @@ def order_ship(
     if ship_date < _order_day(order):
         raise OrderRuleError("Ship date cannot be before the order date.")
     check_transition(order, OrderStatus.COMPLETED)
-    account = order.channel_account
-    upload = order.is_cdiscount and account is not None and account.upload_enabled
+    adapter = adapter_for(order)
+    upload_status = adapter.new_package_upload_status(order)
+    upload = upload_status == UploadStatus.PENDING
     package = Package.objects.create(
         order=order,
         carrier=carrier,
@@ -317,7 +322,7 @@ def order_ship(
         tracking_url=tracking_url,
         ship_date=ship_date,
         shipping_cost=shipping_cost,
-        upload_status=UploadStatus.PENDING if upload else UploadStatus.NOT_REQUIRED,
+        upload_status=upload_status,
         next_upload_at=timezone.now() if upload else None,
         created_by=by if by is not None and by.is_authenticated else None,
     )
@@ -327,8 +332,7 @@ def order_ship(
     order_event(
         order=order,
         kind=EventKind.SHIPMENT,
-        message=f"Shipped with {carrier} {tracking_number}"
-        + (": tracking waits for upload to Cdiscount" if upload else ""),
+        message=f"Shipped with {carrier} {tracking_number}" + (f": {adapter.upload_note(order)}" if upload else ""),
         user=by,
         data={
             "package_id": package.pk,

@@ -31,6 +31,7 @@ from django.db import transaction
 from sellercloud.models import User
 from sellercloud.permissions import Permission, user_can, user_companies
 
+from .channel_registry import adapter_for
 from .choices import UploadStatus
 from .models import Order
 from .money import MoneyError, parse_money
@@ -305,5 +306,5 @@ def _import_row(
         return RowResult(row_number, order_ref, order.pk if order else None, RowOutcome.ERROR, f"Could not ship: {exc}")
     message = f"Shipped with {package.carrier} {package.tracking_number}"
     if package.upload_status == UploadStatus.PENDING:
-        message += ": tracking waits for upload to Cdiscount"
+        message += f": {adapter_for(order).upload_note(order)}"
     return RowResult(row_number, order_ref, order.pk, RowOutcome.SHIPPED, message, package.pk)

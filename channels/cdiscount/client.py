@@ -28,13 +28,12 @@ from typing import Any
 
 import requests
 
-from channels.exceptions import (
+from .exceptions import (
     ChannelAPIError,
     ChannelAuthError,
     PermanentChannelError,
     TransientChannelError,
 )
-
 from .schemas import (
     Carrier,
     Order,

@@ -11,10 +11,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from channels.models import CdiscountAccount, ChannelPayload
+from channels.models import CdiscountAccount
 from orders.choices import Channel, EventKind, HoldSource, OrderStatus, ShippingStatus, UploadStatus
 from orders.events import order_event_row
-from orders.models import Order, OrderEvent, OrderItem, Package, Payment
+from orders.models import ChannelPayload, Order, OrderEvent, OrderItem, Package, Payment
 from orders.payments import payment_status_from
 from sellercloud.db import bulk_insert, replan_foreign_key_checks
 

@@ -27,10 +27,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from channels.accounts import AccountLock, client_for
+from channels.approval import ACCEPTED, approval_record
 from channels.cdiscount.client import CdiscountClient, OrderQuery
+from channels.cdiscount.exceptions import ChannelAPIError
 from channels.cdiscount.schemas import OrderPage, PageItem, parse_datetime, parse_page_item, raw_order_id
 from channels.cdiscount.schemas import OrderStatus as CdStatus
-from channels.exceptions import ChannelAPIError
 from channels.models import CdiscountAccount, SyncProblem, SyncRun
 from orders.choices import EventKind
 from orders.events import order_event
@@ -370,6 +371,10 @@ def _auto_accept(state: RunState, channel_order_id: str, order_pk: int | None) -
         message = f"Auto-accept of {channel_order_id} failed: {exc}"
         logger.warning("event=auto_accept_failed run=%s order=%s", state.run.pk, channel_order_id)
     else:
+        if order_pk is not None:
+            # The same record as Accept Order's: channel status, history line and its data.
+            approval_record(order=Order(pk=order_pk), by=None, decision=ACCEPTED, outcome=outcome)
+            return
         message = f"Auto-accepted on Cdiscount ({outcome.value.replace('_', ' ')})"
     if order_pk is not None:
         order_event(order=Order(pk=order_pk), kind=EventKind.ACCEPTANCE, message=message, source="Cdiscount")

@@ -22,10 +22,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels.cdiscount import schemas
-from channels.models import CdiscountAccount, ChannelPayload
+from channels.models import CdiscountAccount
+from orders import hooks
 from orders.choices import EventKind, HoldSource, OrderStatus, ShippingStatus, UploadStatus
 from orders.events import order_event
-from orders.models import Order, OrderItem, Package, Payment
+from orders.models import ChannelPayload, Order, OrderItem, Package, Payment
 from orders.payments import order_refresh_payment_status
 from orders.rules import check_transition, has_live_package
 from orders.services import order_hold, order_release_hold
@@ -298,6 +299,7 @@ def _apply_cancelled(order: Order, data: OrderData) -> bool:
     order.save(update_fields=["status_before_hold", "hold_reason", "hold_source", "updated_at"])
     Package.objects.filter(order=order, upload_status=UploadStatus.PENDING).update(upload_status=UploadStatus.WITHDRAWN)
     _set_status(order, OrderStatus.CANCELED, f"Canceled: Cdiscount reports the order {data.channel_status}")
+    hooks.order_cancelled(order_id=order.pk)
     return True
 
 

@@ -17,24 +17,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from channels.cdiscount.client import ApprovalOutcome
-from channels.upload import package_retry_upload, package_upload_by_hand
 from sellercloud.permissions import user_can
 
-from .. import channel_actions, services
-from ..choices import OrderStatus, PaymentStatus, UploadStatus
+from .. import services
+from ..actions import order_action
+from ..channel_registry import ChannelAction, adapter_for, channel_action
+from ..choices import OrderStatus, PaymentStatus
 from ..forms import AddressForm, NoteForm, ReasonForm, RefundForm, ShipForm
 from ..models import Order, Package
 from ..rules import Action, OrderRuleError, why_not
-from ..selectors import ACTION_PERMISSIONS, UPLOAD_PERMISSION, order_for_user_or_404
-
-PORTAL_CANCEL = " Cancel it on the Cdiscount seller portal too: this changes our records only."
-PORTAL_REFUND = " Issue the refund on the Cdiscount seller portal too: this records it here only."
-
+from ..selectors import order_for_user_or_404
 
 # --- Helpers ----------------------------------------------------------------------------------
 
@@ -42,7 +38,7 @@ PORTAL_REFUND = " Issue the refund on the Cdiscount seller portal too: this reco
 def _order(request: HttpRequest, order_id: int, action: Action) -> Order:
     """The order (404 outside the user's companies) once the user may do `action` there (403)."""
     order = order_for_user_or_404(request.user, order_id)  # type: ignore[arg-type]
-    if not user_can(request.user, ACTION_PERMISSIONS[action], order.company):  # type: ignore[arg-type]
+    if not user_can(request.user, order_action(action).permission, order.company):  # type: ignore[arg-type]
         raise PermissionDenied(f"You do not have the permission to {action.label} in {order.company}.")
     return order
 
@@ -81,6 +77,7 @@ def _form_page(
         "action": action,
         "form": form,
         "reason": why_not(order, action),
+        "channel_note": adapter_for(order).form_note(order, action.value),
     }
     return render(request, template, context)
 
@@ -100,7 +97,8 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
 
     def call() -> str:
         services.order_cancel_internally(order=order, by=_user(request), reason=form.cleaned_data["reason"])
-        return "Order set Cancelled Internally." + (PORTAL_CANCEL if order.is_cdiscount else "")
+        note = adapter_for(order).cancel_note(order)
+        return "Order set Cancelled Internally." + (f" {note}" if note else "")
 
     if _posted(request, form) and _run(request, call):
         return _back(order)
@@ -120,7 +118,8 @@ def order_refund(request: HttpRequest, order_id: int) -> HttpResponse:
         refund = services.refund_issue(order=order, by=_user(request), **form.cleaned_data)
         status = PaymentStatus(Order.objects.values_list("payment_status", flat=True).get(pk=order.pk)).label
         text = f"Refund of {refund.amount} {refund.currency} recorded. Payment Status: {status}."
-        return text + (PORTAL_REFUND if order.is_cdiscount else "")
+        note = adapter_for(order).refund_note(order)
+        return text + (f" {note}" if note else "")
 
     if _posted(request, form) and _run(request, call):
         return _back(order)
@@ -226,71 +225,49 @@ def order_release_hold(request: HttpRequest, order_id: int) -> HttpResponse:
     return _back(order)
 
 
-def _approval(request: HttpRequest, order_id: int, action: Action, verb: str) -> HttpResponse:
-    order = _order(request, order_id, action)
-    service = channel_actions.order_accept if action == Action.ACCEPT else channel_actions.order_refuse
+# --- The channel's own actions (orders.channel_registry) ---------------------------------------
 
-    def call() -> str:
-        outcome = service(order=order, by=_user(request))
-        already = " (it already had this decision)" if outcome == ApprovalOutcome.ALREADY_DONE else ""
-        return f"Cdiscount {verb} the order{already}."
 
-    _run(request, call)
+def _channel_run(
+    request: HttpRequest, order: Order, action: ChannelAction, package: Package | None = None
+) -> HttpResponse:
+    """Show the action's form (when it has one), else run it and report how it ended."""
+    if not user_can(request.user, action.permission, order.company):  # type: ignore[arg-type]
+        raise PermissionDenied(f"You do not have the permission to {action.label} in {order.company}.")
+    form = action.form(request.POST or None) if action.form else None
+    if form is not None and not _posted(request, form):
+        context = {"title": f"{action.label} — order {order.pk}", "order": order, "action": action, "form": form,
+                   "reason": action.why_not(order, package)}  # fmt: skip
+        return render(request, "orders/order_action_form.html", context)
+    if request.method != "POST":
+        return _back(order)
+    try:  # run() checks again under its lock: the page may be stale
+        data = form.cleaned_data if form is not None else {}
+        result = action.run(order=order, package=package, by=_user(request), data=data)
+    except OrderRuleError as exc:
+        messages.error(request, str(exc))
+    else:
+        getattr(messages, result.level)(request, result.message)
     return _back(order)
 
 
 @login_required
-@require_POST
-def order_accept(request: HttpRequest, order_id: int) -> HttpResponse:
-    """Accept Order on Cdiscount (orders waiting for acceptance)."""
-    return _approval(request, order_id, Action.ACCEPT, "accepted")
-
-
-@login_required
-@require_POST
-def order_refuse(request: HttpRequest, order_id: int) -> HttpResponse:
-    """Refuse Order on Cdiscount; the order becomes Canceled."""
-    return _approval(request, order_id, Action.REFUSE, "refused")
-
-
-# --- Packages: upload to Cdiscount (issue #9) --------------------------------------------------
-
-
-def _package(request: HttpRequest, order_id: int, package_id: int) -> Package:
-    """The order's package (404 outside the user's companies) once the user may upload (403)."""
+def order_channel_action(request: HttpRequest, order_id: int, key: str) -> HttpResponse:
+    """An action the order's channel offers (Accept Order, Refuse Order on Cdiscount)."""
     order = order_for_user_or_404(request.user, order_id)  # type: ignore[arg-type]
-    if not user_can(request.user, UPLOAD_PERMISSION, order.company):  # type: ignore[arg-type]
-        raise PermissionDenied(f"You do not have the permission to upload tracking in {order.company}.")
-    return get_object_or_404(Package.objects.select_related("order"), pk=package_id, order=order)
-
-
-def _upload(request: HttpRequest, package: Package, upload: Callable[..., Package]) -> HttpResponse:
-    """Upload now (a read and a post to Cdiscount, in this request) and say how it ended."""
-    try:
-        package = upload(package=package, by=_user(request))
-    except OrderRuleError as exc:
-        messages.error(request, str(exc))
-        return _back(package.order)
-    number = package.tracking_number
-    if package.upload_status == UploadStatus.UPLOADED:
-        messages.success(request, f"Tracking {number} uploaded to Cdiscount.")
-    elif package.upload_status == UploadStatus.FAILED:
-        messages.error(request, f"Upload of tracking {number} failed again: {package.upload_error}")
-    else:
-        why = f" ({package.upload_error})" if package.upload_error else ""
-        messages.warning(request, f"Cdiscount could not be reached{why}: tracking {number} will be retried.")
-    return _back(package.order)
+    action = channel_action(order, key, on="order")
+    if action is None:
+        raise Http404("This channel offers no such action.")
+    return _channel_run(request, order, action)
 
 
 @login_required
 @require_POST
-def package_retry(request: HttpRequest, order_id: int, package_id: int) -> HttpResponse:
-    """Retry upload of a Failed package: Cdiscount is read first, so it is never posted twice."""
-    return _upload(request, _package(request, order_id, package_id), package_retry_upload)
-
-
-@login_required
-@require_POST
-def package_upload(request: HttpRequest, order_id: int, package_id: int) -> HttpResponse:
-    """Upload to Cdiscount, by hand, a Not Required package (upload off for the account)."""
-    return _upload(request, _package(request, order_id, package_id), package_upload_by_hand)
+def package_channel_action(request: HttpRequest, order_id: int, package_id: int, key: str) -> HttpResponse:
+    """An action the order's channel offers on a package (Retry upload, Upload to Cdiscount)."""
+    order = order_for_user_or_404(request.user, order_id)  # type: ignore[arg-type]
+    action = channel_action(order, key, on="package")
+    if action is None:
+        raise Http404("This channel offers no such action.")
+    package = get_object_or_404(Package.objects.select_related("order"), pk=package_id, order=order)
+    return _channel_run(request, order, action, package)

@@ -7,8 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from channels.models import ChannelPayload
-from orders.models import Order
+from orders.models import ChannelPayload, Order
 from orders.payments import order_refresh_payment_status
 from tests.browser.test_shell import log_in
 from tests.factories import CompanyFactory, OrderFactory, OrderItemFactory, PaymentFactory, UserFactory

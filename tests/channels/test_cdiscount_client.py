@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from channels.cdiscount.client import ApprovalOutcome, CdiscountClient, OrderQuery
+from channels.cdiscount.exceptions import ChannelAuthError, PermanentChannelError, TransientChannelError
 from channels.cdiscount.schemas import OrderStatus
 from channels.cdiscount.tokens import InMemoryTokenStore
-from channels.exceptions import ChannelAuthError, PermanentChannelError, TransientChannelError
 
 ORDERS = "/seller/v2/orders"
 

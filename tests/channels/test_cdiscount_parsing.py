@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from channels.cdiscount.exceptions import ChannelAPIError, PermanentChannelError
 from channels.cdiscount.schemas import (
     LineStatus,
     OrderParseError,
@@ -17,7 +18,6 @@ from channels.cdiscount.schemas import (
     parse_order,
     parse_order_page,
 )
-from channels.exceptions import ChannelAPIError, PermanentChannelError
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "cdiscount"
 

@@ -10,9 +10,8 @@ from django.utils import timezone
 
 from channels.cdiscount.schemas import parse_order
 from channels.download.upsert import Outcome, order_upsert_from_cdiscount
-from channels.models import ChannelPayload
 from orders.choices import EventKind, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
-from orders.models import Order, Payment
+from orders.models import ChannelPayload, Order, Payment
 from orders.services import order_cancel_internally, order_release_hold, order_ship
 from tests.factories import CdiscountAccountFactory, UserFactory
 

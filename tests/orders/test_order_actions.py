@@ -64,6 +64,8 @@ def paid_order():
 
 
 def url(name, order):
+    if name in ("accept", "refuse"):  # Cdiscount's actions, run by the generic channel-action view
+        return reverse("orders:channel_action", args=[order.pk, name])
     return reverse(f"orders:{name}", args=[order.pk])
 
 

@@ -11,10 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from channels.models import ChannelPayload
 from orders.choices import EventKind, OrderStatus
 from orders.events import order_event
-from orders.models import Refund
+from orders.models import ChannelPayload, Refund
 from orders.selectors import order_details_context, payload_diff
 from orders.services import order_cancel_internally
 from tests.factories import (

@@ -71,11 +71,11 @@ def detail_html(client, order) -> str:
 
 
 def retry_url(package) -> str:
-    return reverse("orders:package_retry_upload", args=[package.order_id, package.pk])
+    return reverse("orders:channel_package_action", args=[package.order_id, package.pk, "retry-upload"])
 
 
 def upload_url(package) -> str:
-    return reverse("orders:package_upload", args=[package.order_id, package.pk])
+    return reverse("orders:channel_package_action", args=[package.order_id, package.pk, "upload"])
 
 
 def channel_manager(company):
@@ -179,7 +179,12 @@ def test_another_companys_package_is_404_and_get_is_refused(client):
     assert client.post(retry_url(failed)).status_code == 404
     assert client.post(upload_url(not_required)).status_code == 404
     # a package id of another order in the URL of one's own order: 404 too
-    assert client.post(reverse("orders:package_retry_upload", args=[own.order_id, failed.pk])).status_code == 404
+    assert (
+        client.post(
+            reverse("orders:channel_package_action", args=[own.order_id, failed.pk, "retry-upload"])
+        ).status_code
+        == 404
+    )
     assert client.get(retry_url(own)).status_code == 405  # a state change is a POST only
     failed.refresh_from_db()
     assert failed.upload_attempts == 1
@@ -208,7 +213,7 @@ def test_an_error_with_markup_is_shown_as_text_in_the_panel_and_the_message(clie
     def still_failed(*, package, by):
         return package
 
-    monkeypatch.setattr("orders.views.actions.package_retry_upload", still_failed)
+    monkeypatch.setattr("channels.upload.package_retry_upload", still_failed)
     page = client.post(retry_url(package), follow=True).content.decode()
     assert "failed again: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img src=x" in page
     assert "<script>alert" not in page

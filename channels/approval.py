@@ -3,7 +3,8 @@
 The HTTP call happens outside any database transaction (a slow marketplace must not hold a row
 lock); only then is the answer recorded, under the order's row lock, with an OrderEvent. A
 marketplace refusal becomes an OrderRuleError carrying the marketplace's own words, and is
-recorded in the history too, so a user can see what was tried.
+recorded in the history too, so a user can see what was tried. The download's auto-accept
+records its answer through the same `approval_record`, so both leave the same trace.
 """
 
 from __future__ import annotations
@@ -13,22 +14,25 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from channels.accounts import client_for
-from channels.cdiscount.client import ApprovalOutcome, CdiscountClient
-from channels.exceptions import ChannelAPIError
+from orders import hooks
+from orders.choices import EventKind, OrderStatus
+from orders.events import order_event
+from orders.models import Order
+from orders.rules import OrderRuleError, transition_error
 from sellercloud.models import User
 
-from .choices import EventKind, OrderStatus
-from .events import order_event
-from .models import Order
-from .rules import Action, OrderRuleError, check_action, transition_error
+from .accounts import client_for
+from .cdiscount.client import ApprovalOutcome, CdiscountClient
+from .cdiscount.exceptions import ChannelAPIError
+from .cdiscount.schemas import OrderStatus as CdiscountStatus
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["order_accept", "order_refuse", "channel_error_message"]
+__all__ = ["approval_record", "channel_error_message", "order_accept", "order_refuse", "why_not_approve"]
 
 ACCEPTED = "Accepted"
 REFUSED = "Refused"
+SOURCE = "Cdiscount"
 
 
 def channel_error_message(exc: ChannelAPIError) -> str:
@@ -40,35 +44,51 @@ def channel_error_message(exc: ChannelAPIError) -> str:
     return text
 
 
+def why_not_approve(order: Order) -> str | None:
+    """Why the order cannot be accepted or refused now; None while Cdiscount waits for it."""
+    if order.channel_status != CdiscountStatus.WAITING_ACCEPTANCE:
+        return (
+            f"Cdiscount reports the order {order.channel_status or 'in an unknown status'}: "
+            "only orders waiting for acceptance can be accepted or refused."
+        )
+    return None
+
+
 def _decide(
-    *, order: Order, by: User, action: Action, decision: str, call: Callable[[CdiscountClient], ApprovalOutcome]
+    *, order: Order, by: User, decision: str, call: Callable[[CdiscountClient], ApprovalOutcome]
 ) -> ApprovalOutcome:
     # Fresh read: the menu may be stale (auto-accept or another user got there first).
     order = Order.objects.select_related("company", "channel_account").get(pk=order.pk)
-    check_action(order, action)
+    if reason := why_not_approve(order):
+        raise OrderRuleError(reason)
     if order.channel_account is None:
         raise OrderRuleError("This order has no Cdiscount account: it cannot be sent to Cdiscount.")
     client = client_for(order.channel_account)
+    verb = "accept" if decision == ACCEPTED else "refuse"
     try:
         outcome = call(client)
     except ChannelAPIError as exc:
-        logger.warning("event=order_%s_failed order=%s error=%s", action.value, order.pk, exc.message)
-        message = f"Cdiscount did not {action.label.split()[0].lower()} the order: {channel_error_message(exc)}"
+        logger.warning("event=order_%s_failed order=%s error=%s", verb, order.pk, exc.message)
+        message = f"Cdiscount did not {verb} the order: {channel_error_message(exc)}"
         order_event(order=order, kind=EventKind.ACCEPTANCE, message=message, user=by, data={"error": exc.message})
         raise OrderRuleError(message) from exc
     finally:
         client.close()
-    _record(order=order, by=by, decision=decision, outcome=outcome)
+    approval_record(order=order, by=by, decision=decision, outcome=outcome)
     return outcome
 
 
 @transaction.atomic
-def _record(*, order: Order, by: User, decision: str, outcome: ApprovalOutcome) -> None:
+def approval_record(*, order: Order, by: User | None, decision: str, outcome: ApprovalOutcome) -> None:
+    """Record Cdiscount's answer to an accept or refuse, by a user or by auto-accept (`by` None):
+    the channel status, the Order Status a refusal brings, and one history line with the data."""
     order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
     previous = order.channel_status
     fields = ["channel_status", "updated_at"]
     order.channel_status = decision
     message = f"{'Accepted' if decision == ACCEPTED else 'Refused'} on Cdiscount"
+    if by is None:
+        message = "Auto-" + message[0].lower() + message[1:]
     if outcome == ApprovalOutcome.ALREADY_DONE:
         message += " (Cdiscount already had this decision)"
     if decision == REFUSED:
@@ -79,12 +99,14 @@ def _record(*, order: Order, by: User, decision: str, outcome: ApprovalOutcome) 
             order.status = OrderStatus.CANCELED
             fields.append("status")
             message += ": the order is Canceled"
+            hooks.order_cancelled(order_id=order.pk)
     order.save(update_fields=fields)
     order_event(
         order=order,
         kind=EventKind.ACCEPTANCE,
         message=message + ".",
         user=by,
+        source="" if by else SOURCE,
         data={"decision": decision, "outcome": str(outcome), "channel_status_before": previous},
     )
 
@@ -92,20 +114,12 @@ def _record(*, order: Order, by: User, decision: str, outcome: ApprovalOutcome) 
 def order_accept(*, order: Order, by: User) -> ApprovalOutcome:
     """Accept Order: tell Cdiscount we accept an order waiting for acceptance, then record it."""
     return _decide(
-        order=order,
-        by=by,
-        action=Action.ACCEPT,
-        decision=ACCEPTED,
-        call=lambda client: client.accept_order(order_id=order.channel_order_id),
+        order=order, by=by, decision=ACCEPTED, call=lambda client: client.accept_order(order_id=order.channel_order_id)
     )
 
 
 def order_refuse(*, order: Order, by: User) -> ApprovalOutcome:
     """Refuse Order: tell Cdiscount we refuse it, then record it; the order becomes Canceled."""
     return _decide(
-        order=order,
-        by=by,
-        action=Action.REFUSE,
-        decision=REFUSED,
-        call=lambda client: client.refuse_order(order_id=order.channel_order_id),
+        order=order, by=by, decision=REFUSED, call=lambda client: client.refuse_order(order_id=order.channel_order_id)
     )

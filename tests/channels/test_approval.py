@@ -4,11 +4,13 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from channels.models import Environment
-from orders.channel_actions import order_accept, order_refuse
+from channels.approval import order_accept, order_refuse
+from channels.models import Environment, SyncRun
+from channels.services import download_run_now
 from orders.choices import EventKind, OrderStatus
 from orders.models import Order, OrderEvent
 from orders.rules import OrderRuleError
+from tests.channels.sandbox_helpers import account_for
 from tests.factories import CdiscountAccountFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,9 +77,9 @@ def test_an_order_not_waiting_is_refused_before_any_call(account, cdiscount_sand
 
 def test_accept_through_the_page_shows_the_marketplace_answer(admin_client, waiting, cdiscount_sandbox):
     page = admin_client.get(reverse("orders:detail", args=[waiting.pk])).content.decode()
-    assert "Accept Order" in page and reverse("orders:accept", args=[waiting.pk]) in page
+    assert "Accept Order" in page and reverse("orders:channel_action", args=[waiting.pk, "accept"]) in page
 
-    response = admin_client.post(reverse("orders:accept", args=[waiting.pk]), follow=True)
+    response = admin_client.post(reverse("orders:channel_action", args=[waiting.pk, "accept"]), follow=True)
 
     assert "Cdiscount accepted the order." in [str(m) for m in get_messages(response.wsgi_request)]
     assert len(approval_posts(cdiscount_sandbox)) == 1
@@ -88,7 +90,7 @@ def test_accept_through_the_page_shows_the_marketplace_answer(admin_client, wait
 def test_accept_already_done_on_the_portal_counts_as_done(admin_client, waiting, cdiscount_sandbox):
     cdiscount_sandbox.control.set_status(waiting.channel_order_id, "Accepted")
 
-    response = admin_client.post(reverse("orders:accept", args=[waiting.pk]), follow=True)
+    response = admin_client.post(reverse("orders:channel_action", args=[waiting.pk, "accept"]), follow=True)
 
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert "Cdiscount accepted the order (it already had this decision)." in messages
@@ -98,7 +100,7 @@ def test_accept_already_done_on_the_portal_counts_as_done(admin_client, waiting,
 def test_marketplace_refusal_is_shown_and_recorded(admin_client, waiting, cdiscount_sandbox):
     cdiscount_sandbox.control.set_status(waiting.channel_order_id, "Accepted")  # too late to refuse
 
-    response = admin_client.post(reverse("orders:refuse", args=[waiting.pk]), follow=True)
+    response = admin_client.post(reverse("orders:channel_action", args=[waiting.pk, "refuse"]), follow=True)
 
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.startswith("Cdiscount did not refuse the order:")
@@ -115,8 +117,48 @@ def test_an_unknown_order_on_cdiscount_gives_its_404_message(admin_client, accou
         channel_status="WaitingAcceptance",
     )
 
-    response = admin_client.post(reverse("orders:accept", args=[order.pk]), follow=True)
+    response = admin_client.post(reverse("orders:channel_action", args=[order.pk, "accept"]), follow=True)
 
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.startswith("Cdiscount did not accept the order:")
     assert Order.objects.get(pk=order.pk).channel_status == "WaitingAcceptance"
+
+
+def test_auto_accept_and_accept_order_leave_the_same_channel_status_and_event(
+    make_cdiscount_sandbox, client_admin, settings
+):
+    # given two orders waiting for acceptance on one marketplace, imported unpaid
+    settings.CDISCOUNT_HTTP_TIMEOUT = 0.5
+    sandbox = make_cdiscount_sandbox(orders=0)
+    by_hand, automatic = sandbox.control.create_orders(count=2, status="WaitingAcceptance")
+    account = account_for(sandbox, allow_unpaid_orders=True)
+    download_run_now(account=account, trigger=SyncRun.Trigger.COMMAND)
+    manual = Order.objects.get(channel_order_id=by_hand)
+
+    # when a user accepts one, and the next download auto-accepts the other
+    order_accept(order=manual, by=client_admin)
+    account.auto_accept_orders = True
+    account.save()
+    download_run_now(account=account, trigger=SyncRun.Trigger.COMMAND)
+
+    # then both orders say Accepted and their history lines carry the same data
+    manual.refresh_from_db()
+    auto = Order.objects.get(channel_order_id=automatic)
+    assert manual.channel_status == auto.channel_status == "Accepted"
+    manual_event = manual.events.get(kind=EventKind.ACCEPTANCE)
+    auto_event = auto.events.get(kind=EventKind.ACCEPTANCE)
+    assert (
+        manual_event.data
+        == auto_event.data
+        == {
+            "decision": "Accepted",
+            "outcome": "applied",
+            "channel_status_before": "WaitingAcceptance",
+        }
+    )
+    assert (manual_event.user, manual_event.message) == (client_admin, "Accepted on Cdiscount.")
+    assert (auto_event.user, auto_event.source, auto_event.message) == (
+        None,
+        "Cdiscount",
+        "Auto-accepted on Cdiscount.",
+    )

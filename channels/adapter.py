@@ -1,0 +1,139 @@
+"""The Cdiscount adapter: what order pages need to know of Cdiscount (orders.channel_registry).
+
+Registered for Channel.CDISCOUNT in ChannelsConfig.ready(). Its actions (Accept / Refuse on an
+order waiting for acceptance; Retry upload and Upload to Cdiscount on a package) appear in
+Order Details and run through orders' one generic channel-action view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orders.channel_registry import ActionResult, ChannelAction
+from orders.choices import UploadStatus
+from orders.models import Order, Package
+from sellercloud.models import User
+from sellercloud.permissions import Permission
+
+from . import approval, upload
+from .cdiscount.client import ApprovalOutcome
+
+# Retry upload and Upload to Cdiscount need Manage channel, not Process orders: they call the
+# marketplace with the account's credentials, and the membership grants "uploads, retries" with
+# the channel (SPEC S3), as on the Sync Log and the health card.
+UPLOAD_PERMISSION = Permission.MANAGE_CHANNEL
+
+
+def _approve(verb: str, service: Any) -> Any:
+    def run(*, order: Order, by: User, **_: Any) -> ActionResult:
+        outcome = service(order=order, by=by)
+        already = " (it already had this decision)" if outcome == ApprovalOutcome.ALREADY_DONE else ""
+        return ActionResult(f"Cdiscount {verb} the order{already}.")
+
+    return run
+
+
+def _upload(service: Any) -> Any:
+    def run(*, package: Package, by: User, **_: Any) -> ActionResult:
+        # A read and a post to Cdiscount in this request; the service says what it did.
+        package = service(package=package, by=by)
+        number = package.tracking_number
+        if package.upload_status == UploadStatus.UPLOADED:
+            return ActionResult(f"Tracking {number} uploaded to Cdiscount.")
+        if package.upload_status == UploadStatus.FAILED:
+            return ActionResult(f"Upload of tracking {number} failed again: {package.upload_error}", "error")
+        why = f" ({package.upload_error})" if package.upload_error else ""
+        return ActionResult(f"Cdiscount could not be reached{why}: tracking {number} will be retried.", "warning")
+
+    return run
+
+
+def _upload_status_is(status: str, reason: str) -> Any:
+    def why_not(order: Order, package: Package | None) -> str | None:
+        return None if package is not None and package.upload_status == status else reason
+
+    return why_not
+
+
+ACCEPT = ChannelAction(
+    key="accept",
+    label="Accept Order",
+    permission=Permission.PROCESS_ORDERS,
+    run=_approve("accepted", approval.order_accept),
+    why_not=lambda order, _: approval.why_not_approve(order),
+    confirm=lambda order, _: "Accept this order on Cdiscount?",
+)
+REFUSE = ChannelAction(
+    key="refuse",
+    label="Refuse Order",
+    permission=Permission.PROCESS_ORDERS,
+    run=_approve("refused", approval.order_refuse),
+    why_not=lambda order, _: approval.why_not_approve(order),
+    confirm=lambda order, _: "Refuse this order on Cdiscount? The order will be Canceled.",
+)
+RETRY_UPLOAD = ChannelAction(
+    key="retry-upload",
+    label="Retry upload",
+    permission=UPLOAD_PERMISSION,
+    on="package",
+    run=_upload(lambda **kw: upload.package_retry_upload(**kw)),
+    why_not=_upload_status_is(UploadStatus.FAILED, "Only a Failed upload is retried."),
+    confirm=lambda order, package: (
+        f"Retry the upload of tracking {package and package.tracking_number} to Cdiscount now?"
+    ),
+)
+UPLOAD_BY_HAND = ChannelAction(
+    key="upload",
+    label="Upload to Cdiscount",
+    permission=UPLOAD_PERMISSION,
+    on="package",
+    run=_upload(lambda **kw: upload.package_upload_by_hand(**kw)),
+    why_not=_upload_status_is(
+        UploadStatus.NOT_REQUIRED, "Only a package whose upload is Not Required is uploaded by hand."
+    ),
+    confirm=lambda order, package: f"Upload tracking {package and package.tracking_number} to Cdiscount now?",
+)
+
+
+class CdiscountAdapter:
+    """Cdiscount in the terms of orders.channel_registry.ChannelAdapter."""
+
+    label = "Cdiscount"
+    # SPEC S4: Cdiscount ships one parcel per complete order, never a partial shipment.
+    one_parcel_per_order = True
+    actions = (ACCEPT, REFUSE, RETRY_UPLOAD, UPLOAD_BY_HAND)
+
+    def cancel_note(self, order: Order) -> str:
+        return "Cancel it on the Cdiscount seller portal too: this changes our records only."
+
+    def refund_note(self, order: Order) -> str:
+        return "Issue the refund on the Cdiscount seller portal too: this records it here only."
+
+    def new_package_upload_status(self, order: Order) -> str:
+        # With fulfillment upload off the package is Not Required: a user may still upload it by
+        # hand, and Ship Confirmed comes when a download sees the order Shipped (SPEC S8).
+        account = order.channel_account
+        upload_on = account is not None and account.upload_enabled
+        return UploadStatus.PENDING if upload_on else UploadStatus.NOT_REQUIRED
+
+    def upload_note(self, order: Order) -> str:
+        return "tracking waits for upload to Cdiscount"
+
+    def form_note(self, order: Order, action: str) -> str:
+        if action == "cancel":
+            return (
+                "This cancels the order in our records only: cancel it on the Cdiscount seller portal too. "
+                "A package still waiting to upload is withdrawn."
+            )
+        if action == "refund":
+            return (
+                "Cdiscount refunds must also be issued on the Cdiscount seller portal: this records the refund "
+                "here only, so that Payment Status and Profit & Loss stay right."
+            )
+        if action == "ship":
+            if self.new_package_upload_status(order) == UploadStatus.PENDING:
+                upload = "The tracking waits as Pending and is uploaded to Cdiscount automatically."
+            else:
+                upload = "Fulfillment upload is off for this account: the package is Not Required to upload."
+            return f"Cdiscount takes one parcel per order. {upload}"
+        return ""

@@ -1,0 +1,145 @@
+"""What orders needs from a channel, and the registry channels plug into (STYLE 3.4).
+
+Data flows one way: marketplace -> client -> channels -> orders -> pages. So `orders/` never
+imports `channels/`; it declares here the little it needs to know of a channel (its label, the
+note after a local cancel or refund, how a new package starts, one parcel per order or not, and
+the actions it offers on an order or a package), and each channel app registers an adapter for
+its Channel in its AppConfig.ready(). Order pages ask `adapter_for(order)` and never name a
+marketplace. A channel without an adapter (Website, Local Store) gets the plain one.
+
+To add a channel: implement ChannelAdapter (a PlainAdapter subclass is the short way), then call
+`register(Channel.X, adapter)` in your app's ready(). Its actions appear in Order Details'
+Actions menu (or on the package row) and run through the one generic view, with no edit here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from sellercloud.permissions import Permission
+
+from .choices import UploadStatus
+
+if TYPE_CHECKING:
+    from django import forms
+
+    from .models import Order, Package
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What a channel action did, as the page tells it: a message and its level."""
+
+    message: str
+    level: Literal["success", "warning", "error"] = "success"
+
+
+@dataclass(frozen=True)
+class ChannelAction:
+    """One action a channel offers on an order (`on="order"`) or on one of its packages.
+
+    `why_not(order, package)` says why it cannot be done now (None when it can), for the menu;
+    `run(order=, package=, by=, data=)` checks again (the page may be stale), does it, and raises
+    orders.rules.OrderRuleError with a sentence when the marketplace or a rule refuses. `form`,
+    when set, is shown before the action runs and its cleaned data is passed as `data`. An
+    action hidden unless allowed is left out of the menu while `why_not` answers; otherwise it
+    is shown disabled with the reason.
+    """
+
+    key: str
+    label: str
+    permission: Permission
+    run: Callable[..., ActionResult]
+    why_not: Callable[[Order, Package | None], str | None]
+    on: Literal["order", "package"] = "order"
+    confirm: Callable[[Order, Package | None], str] | None = None
+    form: type[forms.Form] | None = None
+    hidden_unless_allowed: bool = True
+
+    def question(self, order: Order, package: Package | None = None) -> str:
+        return self.confirm(order, package) if self.confirm else ""
+
+
+class ChannelAdapter(Protocol):
+    """What order pages and services need from a channel."""
+
+    label: str  # the channel's name in messages, e.g. "Cdiscount"
+    one_parcel_per_order: bool
+    actions: tuple[ChannelAction, ...]
+
+    def cancel_note(self, order: Order) -> str:
+        """Said after a local cancel ("do it on the seller portal too"), or ""."""
+        ...
+
+    def refund_note(self, order: Order) -> str:
+        """Said after a local refund, or ""."""
+        ...
+
+    def new_package_upload_status(self, order: Order) -> str:
+        """The upload status a package made by Ship Order starts with."""
+        ...
+
+    def upload_note(self, order: Order) -> str:
+        """Added to "Shipped with ..." when the package waits for an upload, or ""."""
+        ...
+
+    def form_note(self, order: Order, action: str) -> str:
+        """A reminder shown above the form of Cancel, Issue Refund or Ship Order, or ""."""
+        ...
+
+
+class PlainAdapter:
+    """A channel without a marketplace account here (Website, Local Store, ...): nothing to tell
+    a marketplace, no upload, no extra action."""
+
+    one_parcel_per_order = False
+    actions: tuple[ChannelAction, ...] = ()
+
+    def __init__(self, label: str = "") -> None:
+        self.label = label
+
+    def cancel_note(self, order: Order) -> str:
+        return ""
+
+    def refund_note(self, order: Order) -> str:
+        return ""
+
+    def new_package_upload_status(self, order: Order) -> str:
+        return UploadStatus.NOT_REQUIRED
+
+    def upload_note(self, order: Order) -> str:
+        return ""
+
+    def form_note(self, order: Order, action: str) -> str:
+        return ""
+
+
+_ADAPTERS: dict[str, ChannelAdapter] = {}
+
+
+def register(channel: str, adapter: ChannelAdapter) -> None:
+    """Plug `adapter` in for orders of `channel` (a Channel value). Called from AppConfig.ready()."""
+    _ADAPTERS[channel] = adapter
+
+
+def unregister(channel: str) -> None:
+    """Take a channel's adapter out (tests that plug in a fake one put the registry back)."""
+    _ADAPTERS.pop(channel, None)
+
+
+def adapter_for(order: Order | Any) -> ChannelAdapter:
+    """The adapter of the order's channel, or the plain one."""
+    from .choices import Channel
+
+    adapter = _ADAPTERS.get(order.channel)
+    if adapter is not None:
+        return adapter
+    label = Channel(order.channel).label if order.channel in Channel.values else str(order.channel)
+    return PlainAdapter(str(label))
+
+
+def channel_action(order: Order, key: str, *, on: str) -> ChannelAction | None:
+    """The action `key` the order's channel offers on an order or a package, if any."""
+    return next((a for a in adapter_for(order).actions if a.key == key and a.on == on), None)

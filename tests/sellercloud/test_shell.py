@@ -1,0 +1,90 @@
+"""The left navigation and the Company Settings Toolbox, as the pages render them: the labels,
+links and order a user has always seen, whichever app declares an entry."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import CompanyFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def rendered_navigation(html: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The Main navigation of a page as (section, [(label, href), ...]), in page order."""
+    nav = re.search(r'<nav class="sidenav" aria-label="Main navigation">(.*?)</nav>', html, re.S)
+    assert nav, "no Main navigation on the page"
+    sections = re.findall(r'<h2 class="nav-section">(.*?)</h2>\s*<ul>(.*?)</ul>', nav.group(1), re.S)
+    return [(title, re.findall(r'<li><a href="([^"]*)"[^>]*>(.*?)</a></li>', links)) for title, links in sections]
+
+
+def rendered_toolbox(html: str) -> list[str]:
+    """The Toolbox items of a page in page order: group headings, links and pending labels."""
+    toolbox = re.search(r'<nav class="panel toolbox" aria-label="Toolbox">(.*?)</nav>', html, re.S)
+    assert toolbox, "no Toolbox on the page"
+    return re.findall(
+        r'<span class="toolbox-group">(.*?)</span>|<a href="[^"]*"[^>]*>(.*?)</a>|'
+        r'<span class="toolbox-pending"[^>]*>(.*?)</span>',
+        toolbox.group(1),
+    )
+
+
+def test_navigation_keeps_its_sections_entries_and_order_for_a_client_admin(client):
+    company = CompanyFactory(name="Alpha Maison SAS")
+    client.force_login(UserFactory(is_client_admin=True))
+
+    html = client.get(reverse("home")).content.decode()
+
+    assert rendered_navigation(html) == [
+        ("Orders", [("/orders/", "Manage Orders")]),
+        ("Settings", [(f"/companies/{company.pk}/", "Company Settings"), ("/users/", "Users")]),
+        ("Sync", [("/sync-log/", "Sync Log")]),
+    ]
+
+
+def test_navigation_hides_users_from_an_employee_and_company_settings_without_a_company(client):
+    company = CompanyFactory()
+    employee = UserFactory()
+    MembershipFactory(user=employee, company=company)
+    client.force_login(employee)
+
+    assert rendered_navigation(client.get(reverse("home")).content.decode()) == [
+        ("Orders", [("/orders/", "Manage Orders")]),
+        ("Settings", [(f"/companies/{company.pk}/", "Company Settings")]),
+        ("Sync", [("/sync-log/", "Sync Log")]),
+    ]
+
+    employee.memberships.all().delete()
+
+    assert rendered_navigation(client.get(reverse("home")).content.decode()) == [
+        ("Orders", [("/orders/", "Manage Orders")]),
+        ("Sync", [("/sync-log/", "Sync Log")]),
+    ]
+
+
+def test_navigation_marks_the_current_page(client):
+    client.force_login(UserFactory(is_client_admin=True))
+
+    html = client.get(reverse("user_list")).content.decode()
+
+    assert '<li><a href="/users/" class="active" aria-current="page">Users</a></li>' in html
+    assert html.count('aria-current="page"') == 1
+
+
+def test_toolbox_keeps_its_groups_entries_and_order(client):
+    company = CompanyFactory()
+    client.force_login(UserFactory(is_client_admin=True))
+
+    response = client.get(reverse("company_settings", args=[company.pk]))
+
+    assert [(e.label, e.group, e.url) for e in response.context["toolbox"]] == [
+        ("General Settings", "Cdiscount", f"/companies/{company.pk}/cdiscount/"),
+        ("Invoice Settings", "", ""),
+    ]
+    assert rendered_toolbox(response.content.decode()) == [
+        ("", "Company Details", ""),
+        ("Cdiscount", "", ""),
+        ("", "General Settings", ""),
+        ("", "", "Invoice Settings"),
+    ]

@@ -11,6 +11,9 @@ class ChannelsConfig(AppConfig):
         from orders.channel_registry import register
         from orders.choices import Channel
 
+        from . import shell_entries
         from .adapter import CdiscountAdapter
 
         register(Channel.CDISCOUNT, CdiscountAdapter())
+        # The core's menus (the core imports no app: each app registers its own entries).
+        shell_entries.register()

@@ -1,16 +1,21 @@
 """The page shell's moving parts, each declared once: the left navigation, the Company Settings
 Toolbox, the items of an Actions menu, and the current company of a request.
 
-To add a navigation entry, append a `NavEntry` to a section of `NAVIGATION`; to add a Toolbox
-entry, append a `ToolboxEntry` to `TOOLBOX`. Templates only render what these lists say, so a
-page appears in the menus in exactly one edit.
+The core knows none of the other apps (they import it, never the reverse), so the menus that
+list their pages are registries each app fills in. To add a navigation entry, call
+`register_nav(NavEntry(...))` in your app's `AppConfig.ready()`; to add a Toolbox entry, call
+`register_toolbox(ToolboxEntry(...))` there. Each entry carries its section or group and an
+explicit position, so the menus come out in one order whatever order the apps load in. Templates
+only render what the registries hold, so a page appears in the menus in exactly one edit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
+from typing import TypeVar
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
@@ -61,18 +66,72 @@ class NavEntry:
 
     `url` builds the href from the request's current company (None when the user has none), or
     returns "" to hide the entry. `active_prefix` marks the entry current for every page under it.
+    `section` is the heading it is listed under. `position` orders the whole navigation: entries
+    by position, sections by their first entry. It is explicit because apps register their entries
+    in their ready(), and the menu must not change when INSTALLED_APPS is reordered.
     """
 
     label: str
     url: Callable[[Company | None], str]
     active_prefix: str
     visible: Callable[[User], bool] = _always
+    _: KW_ONLY
+    section: str
+    position: int
 
 
 @dataclass(frozen=True)
-class NavSection:
-    title: str
-    entries: tuple[NavEntry, ...]
+class ToolboxEntry:
+    """An item of the Toolbox on Company Settings.
+
+    `url_name` is reversed with the company id; while it is None (its page does not exist yet) the
+    entry is listed without a link. `permission`, when set, hides it from users who lack it there.
+    `position` orders the Toolbox (explicit, as for `NavEntry`); the entries of one `group` need
+    neighbouring positions, since the template shows adjacent entries of a group under one heading.
+    """
+
+    label: str
+    group: str = ""
+    url_name: str | None = None
+    permission: Permission | None = None
+    _: KW_ONLY
+    position: int
+
+
+_Entry = TypeVar("_Entry", NavEntry, ToolboxEntry)
+
+# Keyed by (section or group, label): a second ready() (an app registry built again) replaces an
+# entry instead of listing it twice.
+_navigation: dict[tuple[str, str], NavEntry] = {}
+_toolbox: dict[tuple[str, str], ToolboxEntry] = {}
+
+
+def _add(registry: dict[tuple[str, str], _Entry], key: tuple[str, str], entry: _Entry) -> None:
+    # Two entries at one position would be ordered by whichever app loaded first: refuse it at startup.
+    for other_key, other in registry.items():
+        if other_key != key and other.position == entry.position:
+            raise ImproperlyConfigured(f"{entry.label!r} and {other.label!r} both ask for position {entry.position}.")
+    registry[key] = entry
+
+
+def register_nav(entry: NavEntry) -> None:
+    """List `entry` in the left navigation. Call it from your app's `AppConfig.ready()`."""
+    _add(_navigation, (entry.section, entry.label), entry)
+
+
+def register_toolbox(entry: ToolboxEntry) -> None:
+    """List `entry` in the Company Settings Toolbox. Call it from your app's `AppConfig.ready()`."""
+    _add(_toolbox, (entry.group, entry.label), entry)
+
+
+def nav_entries() -> list[NavEntry]:
+    """Every registered navigation entry, in position order."""
+    return sorted(_navigation.values(), key=lambda entry: entry.position)
+
+
+def toolbox_entries() -> list[ToolboxEntry]:
+    """Every registered Toolbox entry, in position order."""
+    return sorted(_toolbox.values(), key=lambda entry: entry.position)
 
 
 def _company_settings_url(company: Company | None) -> str:
@@ -80,17 +139,11 @@ def _company_settings_url(company: Company | None) -> str:
     return reverse("company_settings", args=[company.pk]) if company else ""
 
 
-# A navigation entry appears once its page exists (SPEC S7): Orders and Sync come with their pages.
-NAVIGATION: tuple[NavSection, ...] = (
-    NavSection("Orders", (NavEntry("Manage Orders", lambda company: reverse("orders:list"), "/orders/"),)),
-    NavSection(
-        "Settings",
-        (
-            NavEntry("Company Settings", _company_settings_url, "/companies/"),
-            NavEntry("Users", lambda company: reverse("user_list"), "/users/", visible=_client_admin),
-        ),
-    ),
-    NavSection("Sync", (NavEntry("Sync Log", lambda company: reverse("sync_log"), "/sync-log/"),)),
+# The core's own entries. A navigation entry appears once its page exists (SPEC S7); the other
+# apps add theirs (Orders 100s, Sync 700s) in their ready().
+register_nav(NavEntry("Company Settings", _company_settings_url, "/companies/", section="Settings", position=500))
+register_nav(
+    NavEntry("Users", lambda company: reverse("user_list"), "/users/", _client_admin, section="Settings", position=510)
 )
 
 
@@ -105,41 +158,18 @@ class NavLink:
 
 def navigation_for(request: HttpRequest, company: Company | None) -> list[tuple[str, list[NavLink]]]:
     """The sections and links this user sees, with the current page's entry marked."""
-    sections = []
-    for section in NAVIGATION:
-        links = []
-        for entry in section.entries:
-            if not entry.visible(request.user):  # type: ignore[arg-type]
-                continue
-            url = entry.url(company)
-            if url:
-                links.append(NavLink(entry.label, url, request.path.startswith(entry.active_prefix)))
-        if links:
-            sections.append((section.title, links))
-    return sections
+    sections: dict[str, list[NavLink]] = {}
+    for entry in nav_entries():
+        if not entry.visible(request.user):  # type: ignore[arg-type]
+            continue
+        url = entry.url(company)
+        if url:
+            link = NavLink(entry.label, url, request.path.startswith(entry.active_prefix))
+            sections.setdefault(entry.section, []).append(link)
+    return list(sections.items())
 
 
 # --- Company Settings > Toolbox --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ToolboxEntry:
-    """An item of the Toolbox on Company Settings.
-
-    `url_name` is reversed with the company id; while it is None (its page does not exist yet) the
-    entry is listed without a link. `permission`, when set, hides it from users who lack it there.
-    """
-
-    label: str
-    group: str = ""
-    url_name: str | None = None
-    permission: Permission | None = None
-
-
-TOOLBOX: tuple[ToolboxEntry, ...] = (
-    ToolboxEntry("General Settings", group="Cdiscount", url_name="cdiscount_settings"),
-    ToolboxEntry("Invoice Settings"),
-)
 
 
 @dataclass(frozen=True)
@@ -151,9 +181,9 @@ class ToolboxLink:
 
 
 def toolbox_for(request: HttpRequest, company: Company) -> list[ToolboxLink]:
-    """The Toolbox entries this user sees for `company`, in declaration order."""
+    """The Toolbox entries this user sees for `company`, in position order."""
     links = []
-    for entry in TOOLBOX:
+    for entry in toolbox_entries():
         if entry.permission and not user_can(request.user, entry.permission, company):  # type: ignore[arg-type]
             continue
         url = ""

@@ -1,11 +1,14 @@
 """The left navigation and the Company Settings Toolbox, as the pages render them: the labels,
-links and order a user has always seen, whichever app declares an entry."""
+links and order a user has always seen, whichever app declares an entry; then the registries
+the apps fill in (order by position, never by app loading order)."""
 
 import re
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
+from sellercloud import shell
 from tests.factories import CompanyFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +91,63 @@ def test_toolbox_keeps_its_groups_entries_and_order(client):
         ("", "General Settings", ""),
         ("", "", "Invoice Settings"),
     ]
+
+
+# --- The registries themselves ----------------------------------------------------------------
+
+
+@pytest.fixture
+def empty_registries(monkeypatch):
+    """Fresh navigation and Toolbox registries, put back after the test."""
+    monkeypatch.setattr(shell, "_navigation", {})
+    monkeypatch.setattr(shell, "_toolbox", {})
+
+
+def entry(label: str, section: str, position: int) -> shell.NavEntry:
+    return shell.NavEntry(
+        label, lambda company: f"/{label.lower()}/", f"/{label.lower()}/", section=section, position=position
+    )
+
+
+def test_the_order_comes_from_positions_not_from_registration_order(empty_registries, rf):
+    # given entries registered as apps late in INSTALLED_APPS would register them
+    shell.register_nav(entry("Log", "Sync", 700))
+    shell.register_nav(entry("Users", "Settings", 510))
+    shell.register_nav(entry("Company", "Settings", 500))
+    shell.register_nav(entry("Orders", "Orders", 100))
+    shell.register_toolbox(shell.ToolboxEntry("Invoice Settings", position=500))
+    shell.register_toolbox(shell.ToolboxEntry("General Settings", group="Cdiscount", position=100))
+    request = rf.get("/")
+    request.user = UserFactory(is_client_admin=True)
+
+    # when
+    navigation = shell.navigation_for(request, CompanyFactory())
+    toolbox = shell.toolbox_for(request, CompanyFactory())
+
+    # then
+    assert [(title, [link.label for link in links]) for title, links in navigation] == [
+        ("Orders", ["Orders"]),
+        ("Settings", ["Company", "Users"]),
+        ("Sync", ["Log"]),
+    ]
+    assert [(link.group, link.label) for link in toolbox] == [
+        ("Cdiscount", "General Settings"),
+        ("", "Invoice Settings"),
+    ]
+
+
+def test_registering_an_entry_again_replaces_it(empty_registries):
+    shell.register_nav(entry("Orders", "Orders", 100))
+    shell.register_nav(entry("Orders", "Orders", 100))  # a second ready()
+
+    assert [e.label for e in shell.nav_entries()] == ["Orders"]
+
+
+def test_two_entries_at_one_position_are_refused_at_startup(empty_registries):
+    shell.register_nav(entry("Orders", "Orders", 100))
+    shell.register_toolbox(shell.ToolboxEntry("General Settings", group="Cdiscount", position=100))
+
+    with pytest.raises(ImproperlyConfigured, match="position 100"):
+        shell.register_nav(entry("Returns", "Orders", 100))
+    with pytest.raises(ImproperlyConfigured, match="position 100"):
+        shell.register_toolbox(shell.ToolboxEntry("Invoice Settings", position=100))

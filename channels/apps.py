@@ -15,5 +15,5 @@ class ChannelsConfig(AppConfig):
         from .adapter import CdiscountAdapter
 
         register(Channel.CDISCOUNT, CdiscountAdapter())
-        # The core's menus (the core imports no app: each app registers its own entries).
+        # The core's menus and Companies grid (the core imports no app: each app registers its own).
         shell_entries.register()

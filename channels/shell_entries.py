@@ -1,5 +1,6 @@
 """What channels adds to the core (sellercloud), which imports no app: Sync > Sync Log in the
-left navigation and Cdiscount > General Settings in the Company Settings Toolbox.
+left navigation, Cdiscount > General Settings in the Company Settings Toolbox, and "Cdiscount" in
+Manage Companies' Integrated channels column.
 
 `register()` is called from `ChannelsConfig.ready()`. Positions: see `sellercloud.shell.NavEntry`
 (Sync takes the 700s of the navigation; the channel groups the 100s of the Toolbox).
@@ -7,12 +8,29 @@ left navigation and Cdiscount > General Settings in the Company Settings Toolbox
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.urls import reverse
 
-from sellercloud.shell import NavEntry, ToolboxEntry, register_nav, register_toolbox
+from sellercloud.shell import (
+    IntegratedChannel,
+    NavEntry,
+    ToolboxEntry,
+    register_integrated_channel,
+    register_nav,
+    register_toolbox,
+)
+
+from .models import CdiscountAccount
 
 
 def register() -> None:
     """Add channels' entries to the core's registries (called once per app registry)."""
     register_nav(NavEntry("Sync Log", lambda company: reverse("sync_log"), "/sync-log/", section="Sync", position=700))
     register_toolbox(ToolboxEntry("General Settings", group="Cdiscount", url_name="cdiscount_settings", position=100))
+    register_integrated_channel(IntegratedChannel("Cdiscount", companies_with_cdiscount, position=100))
+
+
+def companies_with_cdiscount(company_ids: list[int]) -> Collection[int]:
+    """Which of these companies have a Cdiscount account (enabled or not, as before)."""
+    return set(CdiscountAccount.objects.filter(company_id__in=company_ids).values_list("company_id", flat=True))

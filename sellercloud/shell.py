@@ -1,17 +1,19 @@
 """The page shell's moving parts, each declared once: the left navigation, the Company Settings
-Toolbox, the items of an Actions menu, and the current company of a request.
+Toolbox, the channels named on Manage Companies, the items of an Actions menu, and the current
+company of a request.
 
 The core knows none of the other apps (they import it, never the reverse), so the menus that
 list their pages are registries each app fills in. To add a navigation entry, call
 `register_nav(NavEntry(...))` in your app's `AppConfig.ready()`; to add a Toolbox entry, call
-`register_toolbox(ToolboxEntry(...))` there. Each entry carries its section or group and an
-explicit position, so the menus come out in one order whatever order the apps load in. Templates
-only render what the registries hold, so a page appears in the menus in exactly one edit.
+`register_toolbox(ToolboxEntry(...))` there; a channel names itself on Manage Companies with
+`register_integrated_channel(...)`. Each entry carries its section or group and an explicit
+position, so the menus come out in one order whatever order the apps load in. Templates only
+render what the registries hold, so a page appears in the menus in exactly one edit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TypeVar
 
@@ -194,6 +196,38 @@ def toolbox_for(request: HttpRequest, company: Company) -> list[ToolboxLink]:
                 url = ""  # declared before its page was merged: listed, not linked
         links.append(ToolboxLink(entry.label, entry.group, url, bool(url) and request.path == url))
     return links
+
+
+# --- Manage Companies > Integrated channels --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntegratedChannel:
+    """A channel a company can be integrated with, named in the Integrated channels column of
+    Manage Companies. `companies_with` answers, in one query, which of the given company ids have
+    it; `position` orders the names when a company has several."""
+
+    label: str
+    companies_with: Callable[[list[int]], Collection[int]]
+    _: KW_ONLY
+    position: int
+
+
+_integrated_channels: dict[str, IntegratedChannel] = {}
+
+
+def register_integrated_channel(channel: IntegratedChannel) -> None:
+    """Name `channel` on Manage Companies. Call it from your app's `AppConfig.ready()`."""
+    _integrated_channels[channel.label] = channel
+
+
+def integrated_channels(company_ids: list[int]) -> dict[int, list[str]]:
+    """The names of each company's integrated channels, by company id (absent: none)."""
+    names: dict[int, list[str]] = {}
+    for channel in sorted(_integrated_channels.values(), key=lambda channel: channel.position):
+        for company_id in channel.companies_with(company_ids):
+            names.setdefault(company_id, []).append(channel.label)
+    return names
 
 
 # --- The current company ---------------------------------------------------------------------

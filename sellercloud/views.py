@@ -23,7 +23,7 @@ from . import services
 from .forms import CompanyForm, CompanySwitchForm, EmployeeCreateForm, MembershipGridForm, UserEditForm
 from .models import Membership, User
 from .permissions import company_for_user_or_404, user_companies
-from .shell import MenuItem, current_company, set_current_company, toolbox_for
+from .shell import MenuItem, current_company, integrated_channels, set_current_company, toolbox_for
 
 
 def _require_client_admin(request: HttpRequest) -> User:
@@ -50,8 +50,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def company_list(request: HttpRequest) -> HttpResponse:
     """Every company this user may see (Sellercloud's Manage Companies grid)."""
-    companies = user_companies(request.user).select_related("cdiscount_account").order_by("name")
-    return render(request, "sellercloud/company_list.html", {"title": "Companies", "companies": companies})
+    companies = list(user_companies(request.user).order_by("name"))
+    channels = integrated_channels([company.pk for company in companies])
+    rows = [(company, channels.get(company.pk, [])) for company in companies]
+    return render(
+        request, "sellercloud/company_list.html", {"title": "Companies", "companies": companies, "rows": rows}
+    )
 
 
 @login_required

@@ -151,3 +151,11 @@ def test_two_entries_at_one_position_are_refused_at_startup(empty_registries):
         shell.register_nav(entry("Returns", "Orders", 100))
     with pytest.raises(ImproperlyConfigured, match="position 100"):
         shell.register_toolbox(shell.ToolboxEntry("Invoice Settings", position=100))
+
+
+def test_a_company_with_several_channels_lists_them_in_position_order(monkeypatch):
+    monkeypatch.setattr(shell, "_integrated_channels", {})
+    shell.register_integrated_channel(shell.IntegratedChannel("Fnac", lambda ids: [ids[0]], position=200))
+    shell.register_integrated_channel(shell.IntegratedChannel("Cdiscount", lambda ids: ids, position=100))
+
+    assert shell.integrated_channels([1, 2, 3]) == {1: ["Cdiscount", "Fnac"], 2: ["Cdiscount"], 3: ["Cdiscount"]}

@@ -15,5 +15,5 @@ class ChannelsConfig(AppConfig):
         from .adapter import CdiscountAdapter
 
         register(Channel.CDISCOUNT, CdiscountAdapter())
-        # The core's menus and Companies grid (the core imports no app: each app registers its own).
+        # The menus, the Companies grid and the demo seed of the core (which imports no app).
         shell_entries.register()

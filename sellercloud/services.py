@@ -1,19 +1,20 @@
 """Core services: companies, employees and their memberships, and the demo seed.
 
 Views and commands are thin entry points that call these keyword-only functions (STYLE 3.1).
+The demo seed makes the company and its Client Admin; to add an app's demo rows, call
+`register_demo_seed(fn)` in your app's `AppConfig.ready()` (this module imports no other app).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
-from django.utils import timezone
 
 from .models import Company, Membership, Permission, User
 
@@ -187,6 +188,28 @@ DEMO_COMPANY = {
 }
 
 
+class DemoSeedContribution(Protocol):
+    """What an app adds to the demo: it makes its rows for the demo company, if they are missing,
+    and returns the labels of what it made ("Cdiscount account (Local sandbox)"), none on a re-run.
+    It runs inside the seed's transaction, so a failure leaves no half-seeded demo."""
+
+    def __call__(self, *, company: Company) -> Sequence[str]: ...
+
+
+_demo_seed_contributions: list[DemoSeedContribution] = []
+
+
+def register_demo_seed(contribution: DemoSeedContribution) -> None:
+    """Have `demo_seed` run `contribution` after it made the company and its Client Admin.
+
+    Call it from your app's `AppConfig.ready()`: the core makes what it knows, each app adds its
+    own demo rows (the channels app: the sandbox Cdiscount account). Contributions run in the
+    order they were registered, which is INSTALLED_APPS order.
+    """
+    if contribution not in _demo_seed_contributions:  # a second ready() must not run it twice
+        _demo_seed_contributions.append(contribution)
+
+
 @dataclass(frozen=True)
 class DemoSeed:
     """What `demo_seed` found or made, for the command to print."""
@@ -199,14 +222,11 @@ class DemoSeed:
 
 @transaction.atomic
 def demo_seed(*, admin_password: str) -> DemoSeed:
-    """Create the demo company, its Client Admin and its sandbox Cdiscount account, once.
+    """Create the demo company, its Client Admin and what each app adds to the demo, once.
 
     Idempotent: what exists is left as it is (a re-run changes nothing, not even a password
     that a user changed on purpose).
     """
-    # Imported here: the channels app depends on this one, not the other way round.
-    from channels.models import CdiscountAccount, Environment
-
     created: list[str] = []
     company, made = Company.objects.get_or_create(code=DEMO_COMPANY_CODE, defaults=DEMO_COMPANY)
     if made:
@@ -225,19 +245,6 @@ def demo_seed(*, admin_password: str) -> DemoSeed:
         admin.save()
         created.append(f"Client Admin {admin.username}")
 
-    _, made = CdiscountAccount.objects.get_or_create(
-        company=company,
-        defaults={
-            "environment": Environment.SANDBOX,
-            "client_id": "demo-client",
-            "client_secret": "demo-secret",
-            "seller_id": "98979",
-            "download_enabled": True,
-            "allow_unpaid_orders": True,
-            "upload_enabled": True,
-            "next_download_at": timezone.now(),
-        },
-    )
-    if made:
-        created.append("Cdiscount account (Local sandbox)")
+    for contribution in _demo_seed_contributions:
+        created.extend(contribution(company=company))
     return DemoSeed(company, admin, admin.check_password(admin_password), tuple(created))

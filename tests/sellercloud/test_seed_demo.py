@@ -6,7 +6,8 @@ import pytest
 from django.core import serializers
 from django.core.management import call_command
 
-from channels.models import CdiscountAccount, Environment
+from channels.models import CdiscountAccount
+from sellercloud import services
 from sellercloud.models import Company, Membership, User
 from sellercloud.services import DEMO_ADMIN_DEFAULT_PASSWORD
 
@@ -25,7 +26,7 @@ def snapshot() -> str:
     return serializers.serialize("json", rows)
 
 
-def test_seed_creates_the_demo_company_admin_and_sandbox_account(monkeypatch):
+def test_seed_creates_the_demo_company_and_admin(monkeypatch):
     monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
 
     output = seed()
@@ -38,12 +39,48 @@ def test_seed_creates_the_demo_company_admin_and_sandbox_account(monkeypatch):
     admin = User.objects.get(username="admin")
     assert admin.is_client_admin and admin.is_active
     assert admin.check_password(DEMO_ADMIN_DEFAULT_PASSWORD)
+    assert output.splitlines()[:2] == ["Created company Maison Lumière SAS.", "Created Client Admin admin."]
     assert f"Demo login: admin / {DEMO_ADMIN_DEFAULT_PASSWORD}" in output
-    account = company.cdiscount_account
-    assert account.environment == Environment.SANDBOX
-    assert (account.client_id, account.client_secret, account.seller_id) == ("demo-client", "demo-secret", "98979")
-    assert account.download_enabled and account.allow_unpaid_orders and account.upload_enabled
-    assert account.next_download_at is not None
+
+
+def test_seed_runs_each_registered_contribution_with_the_demo_company(monkeypatch):
+    # given an app's contribution that makes its demo rows once
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setattr(services, "_demo_seed_contributions", [])
+    seen = []
+
+    def demo_widgets(*, company: Company) -> list[str]:
+        seen.append(company.code)
+        return ["3 demo widgets"] if len(seen) == 1 else []
+
+    services.register_demo_seed(demo_widgets)
+    services.register_demo_seed(demo_widgets)  # a second ready(): still run once per seed
+
+    # when
+    first, second = seed(), seed()
+
+    # then
+    assert seen == ["maison", "maison"]
+    assert first.splitlines()[:3] == [
+        "Created company Maison Lumière SAS.",
+        "Created Client Admin admin.",
+        "Created 3 demo widgets.",
+    ]
+    assert "Created" not in second
+
+
+def test_a_failing_contribution_leaves_no_half_seeded_demo(monkeypatch):
+    monkeypatch.setattr(services, "_demo_seed_contributions", [])
+
+    def broken(*, company: Company) -> list[str]:
+        raise RuntimeError("sandbox unreachable")
+
+    services.register_demo_seed(broken)
+
+    with pytest.raises(RuntimeError):
+        seed()
+
+    assert not Company.objects.exists() and not User.objects.exists()
 
 
 def test_seed_twice_changes_nothing_and_prints_the_same_login(monkeypatch):

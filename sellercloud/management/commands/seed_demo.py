@@ -1,5 +1,6 @@
-"""`python manage.py seed_demo`: the demo company, its Client Admin and its sandbox Cdiscount
-account (SPEC S13). Safe to run any number of times: a re-run changes nothing."""
+"""`python manage.py seed_demo`: the demo company, its Client Admin and what each app adds to the
+demo, such as the sandbox Cdiscount account (SPEC S13; see `services.register_demo_seed`). Safe to
+run any number of times: a re-run changes nothing."""
 
 import os
 from typing import Any
@@ -10,7 +11,7 @@ from sellercloud.services import DEMO_ADMIN_DEFAULT_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):
-    help = "Create the demo company, Client Admin and sandbox Cdiscount account (idempotent)."
+    help = "Create the demo company, its Client Admin and each app's demo rows (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("DEMO_ADMIN_PASSWORD") or DEMO_ADMIN_DEFAULT_PASSWORD

@@ -51,7 +51,7 @@ class MenuItem:
         return self.method.lower() == "post"
 
 
-# --- Left navigation -------------------------------------------------------------------------
+# --- Left navigation and Toolbox: the entries and their registries ---------------------------
 
 
 def _always(user: User) -> bool:
@@ -134,6 +134,9 @@ def nav_entries() -> list[NavEntry]:
 def toolbox_entries() -> list[ToolboxEntry]:
     """Every registered Toolbox entry, in position order."""
     return sorted(_toolbox.values(), key=lambda entry: entry.position)
+
+
+# --- Left navigation -------------------------------------------------------------------------
 
 
 def _company_settings_url(company: Company | None) -> str:

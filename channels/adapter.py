@@ -34,6 +34,7 @@ def _approve(verb: str, service: Any) -> Any:
 
 
 def _upload(service: Any) -> Any:
+    # `service` is a lambda that looks the upload service up at call time (tests replace it).
     def run(*, package: Package, by: User, **_: Any) -> ActionResult:
         # A read and a post to Cdiscount in this request; the service says what it did.
         package = service(package=package, by=by)

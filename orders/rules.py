@@ -9,6 +9,9 @@ Functions read `order.packages.all()` and `order.payments.all()`, so a caller th
 them pays no extra query.
 """
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from django.db import models
 from django.utils import timezone
 
@@ -60,8 +63,9 @@ class Action(models.TextChoices):
     EDIT_ADDRESS = "edit_address", "Edit Shipping Address"
 
 
-def _date(value: object) -> str:
-    return timezone.localtime(value).date().isoformat() if value else ""  # type: ignore[arg-type]
+def _date(order: Order, value: datetime | None) -> str:
+    """A date as the order's company sees it (its time zone, not the server's)."""
+    return timezone.localtime(value, ZoneInfo(order.company.time_zone)).date().isoformat() if value else ""
 
 
 def is_paid(order: Order) -> bool:
@@ -78,7 +82,7 @@ def why_not(order: Order, action: str) -> str | None:
     if action == Action.CANCEL:
         if order.ship_confirmed_at:
             return (
-                f"Ship Confirmed on {_date(order.ship_confirmed_at)}: cancel is not allowed, "
+                f"Ship Confirmed on {_date(order, order.ship_confirmed_at)}: cancel is not allowed, "
                 "issue a refund or create an RMA."
             )
         if status == S.CANCELED:

@@ -8,6 +8,7 @@ what keeps a large download close to the cost of merely fetching it: SPEC S11).
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -96,7 +97,7 @@ def new_order(*, account: CdiscountAccount, data: OrderData, raw: Any, sha256: s
         order.ship_confirmed_at = data.channel_updated_at
         new.events.append(ship_confirmed_event(order=order, data=data))
         if data.parcel is not None:
-            new.packages.append(package_for_parcel(order=order, data=data))
+            new.packages.append(package_for_parcel(order=order, data=data, time_zone=account.company.time_zone))
     elif data.cancel_request:
         order.status = OrderStatus.ON_HOLD
         order.status_before_hold = OrderStatus.IN_PROCESS
@@ -147,15 +148,16 @@ def payment_event(*, order: Order, data: OrderData) -> OrderEvent:
     )
 
 
-def package_for_parcel(*, order: Order, data: OrderData) -> Package:
-    """Our package for the marketplace's parcel: already on the marketplace, so Uploaded."""
+def package_for_parcel(*, order: Order, data: OrderData, time_zone: str) -> Package:
+    """Our package for the marketplace's parcel: already on the marketplace, so Uploaded. Its ship
+    date is the day of the marketplace's update in the company's `time_zone`, as Ship Order's is."""
     assert data.parcel is not None
     return Package(
         order=order,
         carrier=data.parcel.carrier_name or "Unknown",
         tracking_number=data.parcel.parcel_number[:50],
         tracking_url=data.parcel.tracking_url[:500],
-        ship_date=timezone.localtime(data.channel_updated_at).date(),
+        ship_date=timezone.localtime(data.channel_updated_at, ZoneInfo(time_zone)).date(),
         upload_status=UploadStatus.UPLOADED,
         uploaded_at=timezone.now(),
     )

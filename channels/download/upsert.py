@@ -272,7 +272,7 @@ def _record_parcel(order: Order, data: OrderData) -> bool:
         return True
     if data.parcel is None or has_live_package(order):
         return False
-    package_for_parcel(order=order, data=data).save()
+    package_for_parcel(order=order, data=data, time_zone=order.company.time_zone).save()
     order_event(
         order=order,
         kind=EventKind.SHIPMENT,

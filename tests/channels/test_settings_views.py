@@ -1,6 +1,7 @@
 """Cdiscount General Settings: view, Edit/Save, Actions, permissions and secrets (issue #6, SPEC S3, S7, S12)."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -65,6 +66,12 @@ def edit_url(account):
 
 def settings_url(account):
     return reverse("cdiscount_settings", args=[account.company_id])
+
+
+def days_ago(account, days: int) -> str:
+    """A date in the company's calendar, `days` before its today: tests pass on any day they run."""
+    today = timezone.localdate(timezone=ZoneInfo(account.company.time_zone))
+    return (today - timedelta(days=days)).isoformat()
 
 
 def snapshot(account) -> dict:
@@ -304,7 +311,7 @@ def test_actions_menu_lists_the_actions(admin_client, account):
 
 def test_download_orders_refuses_from_after_to(manager_client, account):
     url = reverse("cdiscount_download", args=[account.company_id])
-    response = manager_client.post(url, {"date_from": "2026-11-20", "date_to": "2026-11-10"})
+    response = manager_client.post(url, {"date_from": days_ago(account, 10), "date_to": days_ago(account, 20)})
     assert response.status_code == 200
     assert "From must be on or before To." in response.content.decode()
     assert not SyncRun.objects.exists()
@@ -317,7 +324,7 @@ def test_download_orders_queues_a_run_and_shows_its_progress(
     monkeypatch.setattr("channels.tasks.download_account_task.delay", lambda *args: queued.append(args))
     url = reverse("cdiscount_download", args=[account.company_id])
     with django_capture_on_commit_callbacks(execute=True):
-        response = manager_client.post(url, {"date_from": "2026-11-01", "date_to": "2026-11-02"})
+        response = manager_client.post(url, {"date_from": days_ago(account, 30), "date_to": days_ago(account, 29)})
     run = SyncRun.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("sync_run", args=[run.pk])
     assert run.is_backfill and queued == [(account.pk, run.pk)]

@@ -8,8 +8,9 @@ It serves the real paths on one port (`/auth/realms/maas/protocol/openid-connect
 `/seller/v2/...`) plus a control API under `/_sandbox/` for tests and demos.
 """
 
+from .config import Faults, PinnedClock, SandboxConfig, system_clock
 from .control import SandboxControl
 from .server import SandboxServer
-from .state import Faults, PinnedClock, SandboxConfig, SandboxState, system_clock
+from .state import SandboxState
 
 __all__ = ["Faults", "PinnedClock", "SandboxConfig", "SandboxControl", "SandboxServer", "SandboxState", "system_clock"]

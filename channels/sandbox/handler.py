@@ -1,0 +1,425 @@
+"""The sandbox's request handler: the real Octopia paths, the `/_sandbox/` control API, faults.
+
+Standard library only (http.server): no Django in the request path. Errors are
+application/problem+json, as the real API's (reference 3.9). server.py serves it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import re
+import secrets
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .config import CARRIERS, Faults, SandboxError
+from .state import SandboxState
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PATH = "/auth/realms/maas/protocol/openid-connect/token"
+API_PREFIX = "/seller/v2"
+MAX_PAGE_SIZE = 100
+
+_PROBLEM_TYPES = {
+    400: "https://tools.ietf.org/html/rfc7231#section-6.5.1",
+    401: "https://tools.ietf.org/html/rfc7235#section-3.1",
+    403: "https://tools.ietf.org/html/rfc7231#section-6.5.3",
+    404: "https://tools.ietf.org/html/rfc7231#section-6.5.4",
+    405: "https://tools.ietf.org/html/rfc7231#section-6.5.5",
+    409: "https://tools.ietf.org/html/rfc7231#section-6.5.8",
+    429: "https://tools.ietf.org/html/rfc6585#section-4",
+    500: "https://tools.ietf.org/html/rfc7231#section-6.6.1",
+    503: "https://tools.ietf.org/html/rfc7231#section-6.6.4",
+}
+
+_ORDER = re.compile(r"^/seller/v2/orders/(?P<id>[^/]+)$")
+_APPROVAL = re.compile(r"^/seller/v2/orders/(?P<id>[^/]+)/approval-status$")
+_SHIPMENTS = re.compile(r"^/seller/v2/orders/(?P<id>[^/]+)/shipments$")
+_CONTROL_ORDER = re.compile(r"^/_sandbox/orders/(?P<id>[^/]+)$")
+
+
+class _DropConnection(Exception):
+    """Close the socket without answering (a timeout past the client's, or a lost answer)."""
+
+    def __init__(self, *, logged: bool = False) -> None:
+        super().__init__()
+        self.logged = logged
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: several requests per connection, like a real gateway
+    server_version = "OctopiaSandbox/1.0"
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    timeout = 120  # idle keep-alive connections are closed after this
+    # Headers and body leave in one write, without Nagle: otherwise every keep-alive answer
+    # waits for the client's delayed ACK (about 40 ms), which would dominate the benchmarks.
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
+
+    @property
+    def state(self) -> SandboxState:
+        return self.server.state  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        # Requests go to the request log (GET /_sandbox/requests), not to stderr.
+        return
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def do_PATCH(self) -> None:  # noqa: N802
+        self._dispatch("PATCH")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._dispatch("PUT")
+
+    # --- plumbing ------------------------------------------------------------------------------
+
+    def _dispatch(self, method: str) -> None:
+        url = urlsplit(self.path)
+        path = url.path.rstrip("/") or "/"
+        query = parse_qs(url.query, keep_blank_values=True)
+        raw_body = self._read_body()
+        if path.startswith("/_sandbox"):
+            self._control(method, path, query, raw_body)
+            return
+        entry: dict[str, Any] = {
+            "time": time.time(),
+            "method": method,
+            "path": path,
+            "query": query,
+            "body": self._loggable_body(path, raw_body),
+            "status": None,
+            "fault": None,
+        }
+        try:
+            if path == TOKEN_PATH:
+                self._latency()
+                status, body, headers = self._token(method, raw_body)
+            elif path.startswith(API_PREFIX):
+                status, body, headers = self._api(method, path, query, raw_body, entry)
+            else:
+                status, body, headers = _problem(404, "Not Found", "Resource not found.", path)
+        except _DropConnection as drop:
+            self.close_connection = True
+            if not drop.logged:
+                self.state.log_request(entry)
+            return
+        except SandboxError as exc:
+            status, body, headers = _problem(exc.status, exc.title, exc.detail, path, exc.errors)
+        except Exception:  # pragma: no cover - a sandbox bug must still answer like a server would
+            logger.exception("sandbox_error path=%s", path)
+            status, body, headers = _problem(500, "Internal Server Error", "Unexpected sandbox error.", path)
+        entry["status"] = status
+        self.state.log_request(entry)
+        self._send(status, body, headers)
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    @staticmethod
+    def _loggable_body(path: str, raw: bytes) -> Any:
+        if not raw:
+            return None
+        if path == TOKEN_PATH:
+            form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+            if "client_secret" in form:
+                form["client_secret"] = "***"  # never keep a secret, even in a test tool
+            return form
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw.decode("utf-8", "replace")[:2000]
+
+    def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
+        if body is None:
+            payload = b""
+        elif isinstance(body, bytes):
+            payload = body
+        else:
+            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        if payload:
+            self.send_header("Content-Type", headers.pop("Content-Type", "application/json; charset=utf-8"))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _latency(self) -> None:
+        if self.state.faults.latency > 0:
+            time.sleep(self.state.faults.latency)
+
+    # --- token endpoint ------------------------------------------------------------------------
+
+    def _token(self, method: str, raw: bytes) -> tuple[int, Any, dict[str, str]]:
+        if method != "POST":
+            return _problem(405, "Method Not Allowed", "Use POST.", TOKEN_PATH)
+        form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
+        config = self.state.config
+        if form.get("grant_type") != "client_credentials":
+            return _keycloak(400, "unsupported_grant_type", "Unsupported grant_type")
+        if not form.get("client_id") or not form.get("client_secret"):
+            return _keycloak(400, "invalid_request", "Missing client_id or client_secret")
+        if not (
+            secrets.compare_digest(form["client_id"], config.client_id)
+            and secrets.compare_digest(form["client_secret"], config.client_secret)
+        ):
+            return _keycloak(401, "invalid_client", "Invalid client credentials")
+        token, lifetime = self.state.issue_token(form["client_id"])
+        body = {
+            "access_token": token,
+            "expires_in": lifetime,
+            "refresh_expires_in": 0,
+            "token_type": "Bearer",
+            "not-before-policy": 0,
+            "scope": "profile email",
+        }
+        return 200, body, {"Cache-Control": "no-store"}
+
+    # --- Seller API ----------------------------------------------------------------------------
+
+    def _api(
+        self, method: str, path: str, query: dict[str, list[str]], raw: bytes, entry: dict[str, Any]
+    ) -> tuple[int, Any, dict[str, str]]:
+        state = self.state
+        self._latency()
+        fault = state.draw_fault(method=method)
+        entry["fault"] = fault
+        if fault == "timeout":
+            # Logged now: the client has given up long before this thread wakes up.
+            state.log_request(entry)
+            time.sleep(state.faults.timeout_sleep)
+            raise _DropConnection(logged=True)
+        if fault == "error":
+            return _problem(503, "Service Unavailable", "The service is temporarily unavailable.", path)
+        if fault == "rate_limit":
+            status, body, headers = _problem(429, "Too Many Requests", "Rate limit exceeded, retry later.", path)
+            seconds = state.faults.retry_after
+            headers["Retry-After"] = str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+            return status, body, headers
+
+        auth = self.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        if not token or not state.token_valid(token):
+            status, body, headers = _problem(
+                401, "Unauthorized", "The access token is missing, invalid or expired.", path
+            )
+            headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            return status, body, headers
+        seller_id = self.headers.get("SellerId")
+        if not seller_id:
+            return _problem(
+                400, "Validation Failed", "The SellerId header is required.", path, {"SellerId": ["required"]}
+            )
+        if seller_id != state.config.seller_id:
+            return _problem(403, "Forbidden", f"The client is not linked to seller {seller_id}.", path)
+
+        with state.lock:
+            if method == "GET":
+                status, body, headers = self._api_get(path, query)
+                # Serialised under the lock: rendered orders share nested values with the state.
+                return status, json.dumps(body, ensure_ascii=False).encode("utf-8"), headers
+            if method == "POST":
+                body = _json_body(raw, path)
+                match = _APPROVAL.match(path)
+                if match:
+                    state.approve(match["id"], body)
+                    answer: tuple[int, Any, dict[str, str]] = (204, None, {})
+                else:
+                    match = _SHIPMENTS.match(path)
+                    if not match:
+                        return _problem(404, "Not Found", "Resource not found.", path)
+                    state.ship(match["id"], body)
+                    answer = (201, None, {})
+            else:
+                return _problem(405, "Method Not Allowed", f"{method} is not allowed here.", path)
+        if state.draw_lost_answer():
+            entry["fault"] = "lost_answer"
+            entry["status"] = answer[0]  # what it would have answered: the change is recorded
+            raise _DropConnection
+        return answer
+
+    def _api_get(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
+        state = self.state
+        if path == f"{API_PREFIX}/orders":
+            page_index = _int_param(query, "pageIndex", default=1, minimum=1, maximum=None, path=path)
+            page_size = _int_param(
+                query, "pageSize", default=MAX_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE, path=path
+            )
+            matches = state.query(query)
+            start = (page_index - 1) * page_size
+            page = matches[start : start + page_size]
+            body = {"itemsPerPage": len(page), "items": [state.render(o) for o in page]}
+            headers: dict[str, str] = {}
+            if start + page_size < len(matches):
+                next_query = {k: v[-1] for k, v in query.items()}
+                next_query["pageIndex"] = str(page_index + 1)
+                next_query["pageSize"] = str(page_size)
+                headers["Link"] = f'<{self._base()}{path}?{urlencode(next_query)}>; rel="next"'
+            return 200, body, headers
+        if path == f"{API_PREFIX}/orders/count":
+            matches = state.query(query)
+            return 200, len(matches), {}
+        if path == f"{API_PREFIX}/carriers":
+            return 200, CARRIERS, {}
+        match = _ORDER.match(path)
+        if match:
+            return 200, state.render(state.get(match["id"])), {}
+        return _problem(404, "Not Found", "Resource not found.", path)
+
+    def _base(self) -> str:
+        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        return f"http://{host}"
+
+    # --- control API ---------------------------------------------------------------------------
+
+    def _control(self, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> None:
+        state = self.state
+        try:
+            body = _json_body(raw, path) if raw else {}
+            result: Any
+            if path == "/_sandbox/health":
+                result = {"status": "ok", **state.summary()}
+            elif path == "/_sandbox/faults" and method == "GET":
+                result = _faults_dict(state.faults)
+            elif path == "/_sandbox/faults" and method == "POST":
+                with state.lock:
+                    state.faults.update(body)
+                result = _faults_dict(state.faults)
+            elif path == "/_sandbox/faults/reset" and method == "POST":
+                with state.lock:
+                    state.faults.__init__()  # type: ignore[misc]
+                result = _faults_dict(state.faults)
+            elif path == "/_sandbox/advance" and method == "POST":
+                result = {"changed": state.advance(order_ids=body.get("order_ids"), steps=int(body.get("steps", 1)))}
+            elif path == "/_sandbox/tick" and method == "POST":
+                result = {"changed": state.tick()}
+            elif path == "/_sandbox/tokens/expire" and method == "POST":
+                result = {"expired": state.expire_tokens()}
+            elif path == "/_sandbox/save" and method == "POST":
+                state.save()
+                result = {"saved": True}
+            elif path == "/_sandbox/requests" and method == "GET":
+                since = int((query.get("since") or ["0"])[-1])
+                result = {"requests": state.requests_since(since)}
+            elif path == "/_sandbox/requests" and method == "DELETE":
+                with state.lock:
+                    state.requests.clear()
+                result = {"cleared": True}
+            elif path == "/_sandbox/orders" and method == "GET":
+                status = (query.get("status") or [None])[-1]
+                with state.lock:
+                    result = {
+                        "orders": [
+                            {"orderId": o["orderId"], "status": o["status"], "updatedAt": o["updatedAt"]}
+                            for o in state.orders.values()
+                            if status is None or o["status"] == status
+                        ]
+                    }
+            elif path == "/_sandbox/orders" and method == "POST":
+                ids = state.create_orders(
+                    count=int(body.get("count", 1)),
+                    status=body.get("status", "WaitingAcceptance"),
+                    supply_mode=body.get("supply_mode"),
+                    lines=body.get("lines"),
+                    malformed=body.get("malformed"),
+                )
+                result = {"order_ids": ids}
+            elif (match := _CONTROL_ORDER.match(path)) and method == "GET":
+                with state.lock:
+                    order = state.get(match["id"])
+                    rendered = copy.deepcopy(state.render(order, apply_malformation=False))
+                    result = {"order": rendered, "malformed": order["_malformed"]}
+            elif (match := _CONTROL_ORDER.match(path)) and method in {"PATCH", "POST"}:
+                with state.lock:
+                    order = state.update_order(match["id"], body)
+                    rendered = copy.deepcopy(state.render(order, apply_malformation=False))
+                    result = {"order": rendered, "malformed": order["_malformed"]}
+            else:
+                raise SandboxError(404, "Not Found", f"No control endpoint {method} {path}.")
+            self._send(200, result, {})
+        except SandboxError as exc:
+            self._send(*_problem(exc.status, exc.title, exc.detail, path, exc.errors))
+        except (TypeError, ValueError, AttributeError) as exc:
+            self._send(*_problem(400, "Bad Request", f"Bad control request: {exc}", path))
+
+
+def _problem(
+    status: int, title: str, detail: str, instance: str, errors: dict[str, list[str]] | None = None
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    body: dict[str, Any] = {
+        "type": _PROBLEM_TYPES.get(status, "about:blank"),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        "traceId": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01",
+    }
+    if errors:
+        body["errors"] = errors
+    return status, body, {"Content-Type": "application/problem+json; charset=utf-8"}
+
+
+def _keycloak(status: int, error: str, description: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    # Problem details plus Keycloak's own keys: clients read either (reference 3.2).
+    _, body, headers = _problem(status, HTTPStatus(status).phrase, description, TOKEN_PATH)
+    body.update({"error": error, "error_description": description})
+    return status, body, headers
+
+
+def _json_body(raw: bytes, path: str) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise SandboxError(
+            400, "Validation Failed", "The body is not valid JSON.", {"body": ["invalid JSON"]}
+        ) from None
+
+
+def _int_param(
+    query: dict[str, list[str]], name: str, *, default: int, minimum: int, maximum: int | None, path: str
+) -> int:
+    values = query.get(name)
+    if not values or values[-1] == "":
+        return default
+    try:
+        value = int(values[-1])
+    except ValueError:
+        raise SandboxError(
+            400,
+            "Validation Failed",
+            "One or more validation errors occurred.",
+            {name: [f"'{values[-1]}' is not valid."]},
+        ) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        limit = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise SandboxError(
+            400, "Validation Failed", "One or more validation errors occurred.", {name: [f"{name} must be {limit}."]}
+        )
+    return value
+
+
+def _faults_dict(faults: Faults) -> dict[str, Any]:
+    import dataclasses
+
+    return dataclasses.asdict(faults)

@@ -120,6 +120,7 @@ def main() -> None:
 
     from channels.accounts import client_for
     from channels.cdiscount.client import OrderQuery
+    from channels.cdiscount.parsing import iter_page_items
     from channels.models import CdiscountAccount, SyncRun
     from channels.sandbox.control import SandboxControl
     from channels.services import download_claim_due_accounts, download_run_now
@@ -153,7 +154,7 @@ def main() -> None:
             started = time.perf_counter()
             count = 0
             for page in client.iter_order_pages(query=query):
-                count += len(list(page.items())) if typed else len(page.raw_items)
+                count += len(list(iter_page_items(page.raw_items))) if typed else len(page.raw_items)
             elapsed = time.perf_counter() - started
             assert count == ORDERS, f"paged {count} orders, expected {ORDERS}"
             return elapsed

@@ -30,7 +30,8 @@ from channels.accounts import AccountLock, client_for
 from channels.approval import ACCEPTED, approval_record
 from channels.cdiscount.client import CdiscountClient, OrderQuery
 from channels.cdiscount.exceptions import ChannelAPIError
-from channels.cdiscount.schemas import OrderPage, PageItem, parse_datetime, parse_page_item, raw_order_id
+from channels.cdiscount.parsing import parse_datetime, parse_page_item, raw_order_id
+from channels.cdiscount.schemas import OrderPage, PageItem
 from channels.cdiscount.schemas import OrderStatus as CdStatus
 from channels.models import CdiscountAccount, SyncProblem, SyncRun
 from orders.choices import EventKind

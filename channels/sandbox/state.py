@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from channels.cdiscount.schemas import parse_datetime
+from channels.cdiscount.parsing import parse_datetime
 
 from .access import Access
 from .config import (

@@ -8,6 +8,7 @@ import pytest
 
 from channels.cdiscount.client import ApprovalOutcome, CdiscountClient, OrderQuery
 from channels.cdiscount.exceptions import ChannelAuthError, PermanentChannelError, TransientChannelError
+from channels.cdiscount.parsing import iter_page_items
 from channels.cdiscount.schemas import OrderStatus
 from channels.cdiscount.tokens import InMemoryTokenStore
 
@@ -40,7 +41,7 @@ def test_pages_until_a_short_page_and_sends_page_parameters(sandbox, client):
     pages = list(client.iter_order_pages(query=OrderQuery(sales_channel_id="CDISFR"), page_size=3))
 
     assert [len(p.raw_items) for p in pages] == [3, 3, 1]
-    assert sorted(item.order.order_id for p in pages for item in p.items()) == sorted(ids)
+    assert sorted(item.order.order_id for p in pages for item in iter_page_items(p.raw_items)) == sorted(ids)
     sent = [r.query for r in sandbox.requests(path_contains=ORDERS)]
     assert [q["pageIndex"] for q in sent] == [["1"], ["2"], ["3"]]
     assert all(q["pageSize"] == ["3"] and q["salesChannelId"] == ["CDISFR"] for q in sent)
@@ -138,7 +139,7 @@ def test_token_expiring_mid_pagination_is_renewed_once(sandbox, client):
     seen = []
 
     for page in client.iter_order_pages(query=OrderQuery(), page_size=3):
-        seen += [item.order_id for item in page.items()]
+        seen += [item.order_id for item in iter_page_items(page.raw_items)]
         if page.page_index == 1:
             sandbox.control.expire_tokens()
 

@@ -9,15 +9,8 @@ from pathlib import Path
 import pytest
 
 from channels.cdiscount.exceptions import ChannelAPIError, PermanentChannelError
-from channels.cdiscount.schemas import (
-    LineStatus,
-    OrderParseError,
-    OrderStatus,
-    iter_page_items,
-    parse_carriers,
-    parse_order,
-    parse_order_page,
-)
+from channels.cdiscount.parsing import iter_page_items, parse_carriers, parse_order, parse_order_page
+from channels.cdiscount.schemas import LineStatus, OrderParseError, OrderStatus
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "cdiscount"
 
@@ -83,7 +76,7 @@ def test_official_sample_page_header_parses_and_truncated_order_names_lines():
     # The official sample (reference 3.3) stops before `lines`: a page item must name that.
     page = parse_order_page(load("official_sample_page.json"), page_index=1, page_size=100)
 
-    (item,) = list(page.items())
+    (item,) = list(iter_page_items(page.raw_items))
     assert page.is_last
     assert item.raw["orderId"] == "SCID01210525142759UT8E"
     assert not item.ok

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from channels.cdiscount.schemas import parse_order
+from channels.cdiscount.parsing import parse_order
 from channels.download.upsert import Outcome, order_upsert_from_cdiscount
 from orders.choices import EventKind, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
 from orders.models import ChannelPayload, Order, Payment

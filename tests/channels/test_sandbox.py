@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
-from channels.cdiscount.schemas import parse_order
+from channels.cdiscount.parsing import parse_order
 from channels.sandbox import PinnedClock, SandboxConfig, SandboxServer
 
 PROBLEM = "application/problem+json"

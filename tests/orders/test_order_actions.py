@@ -16,7 +16,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
-from channels.cdiscount.schemas import parse_order
+from channels.cdiscount.parsing import parse_order
 from channels.download.upsert import order_upsert_from_cdiscount
 from channels.models import CarrierMapping
 from orders.choices import EventKind, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus

@@ -27,8 +27,8 @@ from sellercloud.models import User
 from .accounts import AccountTokenStore, client_for
 from .cdiscount.exceptions import ChannelAPIError
 from .cdiscount.schemas import OrderStatus as CdiscountStatus
+from .dispatch import RunRequest, download_request
 from .models import CarrierMapping, CdiscountAccount, Environment, SettingsChange, SyncRun
-from .services import DownloadRequest, download_request
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class SettingsUpdate:
     """What a Save did: the fields that changed, and the backfill it started, if any."""
 
     changed: tuple[str, ...]
-    backfill: DownloadRequest | None = None
+    backfill: RunRequest | None = None
     secret_cleared: bool = False  # the URLs changed without a new secret: it must be typed again
 
 

@@ -5,8 +5,6 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -130,9 +128,9 @@ class AccountLock:
     """One job of a kind per account at a time (SPEC S6): a Redis lock with an owner token and a
     short expiry, renewed by its owner after every page and released only by its owner."""
 
-    def __init__(self, *, account_id: int, kind: str, ttl: float | None = None) -> None:
+    def __init__(self, *, account_id: int, kind: str, ttl: float) -> None:
         self.name = f"lock:cdiscount:{kind}:{account_id}"
-        self._lock = Lock(_redis(), self.name, timeout=ttl or settings.DOWNLOAD_LOCK_TTL_SECONDS, thread_local=False)
+        self._lock = Lock(_redis(), self.name, timeout=ttl, thread_local=False)
 
     def acquire(self) -> bool:
         return bool(self._lock.acquire(blocking=False))
@@ -153,16 +151,3 @@ class AccountLock:
 
     def is_held(self) -> bool:
         return bool(self._lock.locked())
-
-
-@contextmanager
-def account_lock(*, account_id: int, kind: str) -> Iterator[AccountLock | None]:
-    """Hold the account's lock for the block, or yield None when another run holds it."""
-    lock = AccountLock(account_id=account_id, kind=kind)
-    if not lock.acquire():
-        yield None
-        return
-    try:
-        yield lock
-    finally:
-        lock.release()

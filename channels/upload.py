@@ -56,15 +56,14 @@ from orders.models import Order, OrderItem, Package
 from orders.rules import OrderRuleError
 from sellercloud.models import User
 
-from .accounts import AccountLock, account_lock, client_for
+from . import runs
+from .accounts import AccountLock, client_for
 from .cdiscount.client import CdiscountClient
 from .cdiscount.exceptions import ChannelAPIError, ChannelAuthError, PermanentChannelError, TransientChannelError
 from .models import CarrierMapping, CdiscountAccount, SyncRun
-from .services import RunRequest, accounts_claim_due, active_run, sync_run_fail_queued
 
 logger = logging.getLogger(__name__)
 
-LOCK_UPLOAD = "upload"
 SOURCE = "Cdiscount"
 # Lines that do not travel with the parcel (reference 3.6: the marketplace wants every other line).
 CLOSED_LINE_STATUSES = ("Cancelled", "Refused", "Rejected")
@@ -75,17 +74,14 @@ RATE_LIMIT_MAX_WAIT_SECONDS = 10.0
 HEARTBEAT_SECONDS = 5.0
 
 __all__ = [
-    "LOCK_UPLOAD",
-    "PackageRetryRequest",
-    "UploadRequest",
+    "UPLOAD",
     "failed_uploads",
     "package_retry_upload",
     "package_upload_by_hand",
-    "packages_retry_failed",
+    "packages_set_pending",
     "upload_active_run",
     "upload_claim_due_accounts",
     "upload_execute",
-    "upload_request",
     "upload_run_now",
     "upload_run_queued",
 ]
@@ -108,23 +104,7 @@ class RunStopped(Exception):
     """The run must stop (credentials refused, lock lost): the package goes back untouched."""
 
 
-# Scheduling ----------------------------------------------------------------------------------
-
-
-def upload_claim_due_accounts(*, now: datetime | None = None) -> list[int]:
-    """Claim the accounts whose upload is due (see channels.services.accounts_claim_due)."""
-    return accounts_claim_due(kind=SyncRun.Kind.UPLOAD, now=now)
-
-
 # Runs ----------------------------------------------------------------------------------------
-
-
-UploadRequest = RunRequest
-
-
-def upload_active_run(*, account: CdiscountAccount) -> SyncRun | None:
-    """The upload run going on for this account, if any."""
-    return active_run(account=account, kind=SyncRun.Kind.UPLOAD)
 
 
 def _run_create(*, account: CdiscountAccount, trigger: str, user: User | None) -> SyncRun:
@@ -136,18 +116,27 @@ def _run_create(*, account: CdiscountAccount, trigger: str, user: User | None) -
     )
 
 
-def upload_request(*, account: CdiscountAccount, user: User | None) -> UploadRequest:
-    """Upload Fulfillment Now: queue an upload run in the background (after the transaction
-    commits), unless one of this account is already going (then say so, with that run)."""
-    running = upload_active_run(account=account)
-    if running is not None:
-        return UploadRequest(run=None, running=running)
-    from .upload_tasks import upload_account_task
+def _execute(*, run: SyncRun, lock: AccountLock, **options: Any) -> SyncRun:
+    return upload_execute(run=run, lock=lock, **options)
 
-    with transaction.atomic():
-        run = _run_create(account=account, trigger=SyncRun.Trigger.MANUAL, user=user)
-        transaction.on_commit(lambda: upload_account_task.delay(account.pk, run.pk))
-    return UploadRequest(run=run, running=None)
+
+UPLOAD = runs.RunKind(
+    kind=SyncRun.Kind.UPLOAD,
+    noun="upload",
+    lock_ttl_setting="UPLOAD_LOCK_TTL_SECONDS",
+    create=_run_create,
+    execute=_execute,
+)
+
+
+def upload_claim_due_accounts(*, now: datetime | None = None) -> list[int]:
+    """Claim the accounts whose upload is due (see runs.accounts_claim_due)."""
+    return runs.accounts_claim_due(kind=SyncRun.Kind.UPLOAD, now=now)
+
+
+def upload_active_run(*, account: CdiscountAccount) -> SyncRun | None:
+    """The upload run going on for this account, if any."""
+    return runs.active_run(UPLOAD, account=account)
 
 
 def upload_run_now(
@@ -156,47 +145,17 @@ def upload_run_now(
     trigger: str,
     user: User | None = None,
     run: SyncRun | None = None,
-    bypass_lock: bool = False,
     client: CdiscountClient | None = None,
 ) -> SyncRun | None:
     """Run one upload of the account's due Pending packages in this process. Returns None,
-    creating no run, when another upload of the account holds the lock.
-
-    `bypass_lock` exists for the test that runs two uploads at once to prove the claims alone
-    post each package once.
-    """
-    if bypass_lock:
-        return upload_execute(run=run or _run_create(account=account, trigger=trigger, user=user), client=client)
-    with account_lock(account_id=account.pk, kind=LOCK_UPLOAD) as lock:
-        if lock is None:
-            logger.info("event=upload_skipped_locked account=%s", account.pk)
-            if run is not None:
-                sync_run_fail_queued(
-                    run=run, message="Another upload of this account was running: this one did not start."
-                )
-            return None
-        return upload_execute(
-            run=run or _run_create(account=account, trigger=trigger, user=user), lock=lock, client=client
-        )
+    creating no run, when another upload of the account holds the lock."""
+    options = {"client": client} if client is not None else {}
+    return runs.run_now(UPLOAD, account=account, trigger=trigger, run=run, user=user, options=options)
 
 
-def upload_run_queued(*, account_id: int, run_id: int | None, bypass_lock: bool = False) -> SyncRun | None:
-    """What the upload task does: a scheduled run (no run yet) or a queued manual one.
-
-    With acks_late a task can be delivered again: a run no longer Queued is left alone when it is
-    still going or finished well, and otherwise done again as a new run (the claims make that safe).
-    """
-    account = CdiscountAccount.objects.get(pk=account_id)
-    if run_id is None:
-        return upload_run_now(account=account, trigger=SyncRun.Trigger.SCHEDULE, bypass_lock=bypass_lock)
-    run = SyncRun.objects.get(pk=run_id)
-    if run.status != SyncRun.Status.QUEUED:
-        if run.status == SyncRun.Status.PROCESSING and upload_active_run(account=account) is not None:
-            return None  # delivered again while it still runs elsewhere
-        if run.status in SyncRun.SUCCESS_STATUSES:
-            return run
-        run = _run_create(account=account, trigger=run.trigger, user=run.user)
-    return upload_run_now(account=account, trigger=run.trigger, run=run, user=run.user, bypass_lock=bypass_lock)
+def upload_run_queued(*, account_id: int, run_id: int | None) -> SyncRun | None:
+    """What the upload task does (see runs.run_queued); the claims make a second delivery safe."""
+    return runs.run_queued(UPLOAD, account_id=account_id, run_id=run_id)
 
 
 def _due_package_ids(*, account: CdiscountAccount, now: datetime) -> list[int]:
@@ -338,7 +297,7 @@ class _Context:
     def tick(self, *, force: bool = False) -> None:
         """From the run's main thread: renew the lock (stop if lost) and write the heartbeat."""
         now = time.monotonic()
-        if self.lock is not None and (force or now - self._lock_renewed > settings.DOWNLOAD_LOCK_TTL_SECONDS / 3):
+        if self.lock is not None and (force or now - self._lock_renewed > settings.UPLOAD_LOCK_TTL_SECONDS / 3):
             if not self.lock.renew():
                 self.stop_with("Stopped: another run took over this account's upload lock.")
             self._lock_renewed = now
@@ -908,21 +867,10 @@ def package_upload_by_hand(*, package: Package, by: User | None) -> Package:
     return _upload_one_now(account=account, package=package, by=by)
 
 
-@dataclass(frozen=True)
-class PackageRetryRequest:
-    """What a bulk retry of Failed uploads did."""
-
-    count: int  # packages set back to Pending
-    run: SyncRun | None  # the upload run queued for them
-    running: SyncRun | None  # the run already going (they go with the next run)
-
-
-def packages_retry_failed(
-    *, account: CdiscountAccount, by: User | None, package_ids: list[int] | None = None
-) -> PackageRetryRequest:
-    """Retry the account's Failed uploads (all, or the given ones): each becomes Pending, due now,
-    then an upload run is queued in the background. Each is read from Cdiscount before it is
-    posted again (its attempts are kept above zero), so none is ever posted twice."""
+def packages_set_pending(*, account: CdiscountAccount, by: User | None, package_ids: list[int] | None = None) -> int:
+    """Retry the account's Failed uploads (all, or the given ones): each becomes Pending, due now
+    (channels.dispatch then queues a run). Each is read from Cdiscount before it is posted again
+    (its attempts are kept above zero), so none is ever posted twice. Returns how many."""
     failed = Package.objects.filter(order__channel_account=account, upload_status=UploadStatus.FAILED)
     if package_ids is not None:
         failed = failed.filter(pk__in=package_ids)
@@ -944,7 +892,4 @@ def packages_retry_failed(
                 user=by,
                 data={"package_id": package_id, "previous_status": UploadStatus.FAILED},
             )
-    if not count:
-        return PackageRetryRequest(count=0, run=None, running=None)
-    request = upload_request(account=account, user=by)
-    return PackageRetryRequest(count=count, run=request.run, running=request.running)
+    return count

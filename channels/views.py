@@ -33,7 +33,7 @@ from sellercloud.models import Company
 from sellercloud.permissions import Permission, company_for_user_or_404, user_can, user_companies
 from sellercloud.shell import MenuItem, toolbox_for
 
-from . import account_services, services, upload
+from . import account_services, dispatch, services, upload
 from .forms import (
     CarrierMappingFormSet,
     CdiscountSettingsForm,
@@ -244,7 +244,7 @@ def cdiscount_get_token(request: HttpRequest, company_id: int) -> HttpResponse:
 
 def _start_download(request: HttpRequest, account: CdiscountAccount, **kwargs: Any) -> HttpResponse:
     """Queue the run (or find the one already going) and go to its progress page."""
-    outcome = services.download_request(account=account, user=request.user, **kwargs)  # type: ignore[arg-type]
+    outcome = dispatch.download_request(account=account, user=request.user, **kwargs)  # type: ignore[arg-type]
     if outcome.running is not None:
         messages.warning(
             request, f"A download of this account is already running (run {outcome.running.pk}): here is its progress."
@@ -290,7 +290,7 @@ def cdiscount_upload(request: HttpRequest, company_id: int) -> HttpResponse:
     if not (account.client_id and account.client_secret):
         messages.error(request, f"Upload Fulfillment Now: {NO_CREDENTIALS}")
         return redirect("cdiscount_settings", company_id=company.pk)
-    outcome = upload.upload_request(account=account, user=request.user)  # type: ignore[arg-type]
+    outcome = dispatch.upload_request(account=account, user=request.user)  # type: ignore[arg-type]
     if outcome.running is not None:
         messages.warning(
             request, f"An upload of this account is already running (run {outcome.running.pk}): here is its progress."
@@ -327,12 +327,12 @@ def cdiscount_failed_uploads_retry(request: HttpRequest, company_id: int) -> Htt
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()) or "Choose the packages to retry.")
         return redirect("cdiscount_failed_uploads", company_id=company.pk)
-    result = upload.packages_retry_failed(account=account, by=request.user, package_ids=form.chosen_ids())  # type: ignore[arg-type]
+    result = dispatch.packages_retry_failed(account=account, by=request.user, package_ids=form.chosen_ids())  # type: ignore[arg-type]
     _report_upload_retry(request, result)
     return redirect("cdiscount_failed_uploads", company_id=company.pk)
 
 
-def _report_upload_retry(request: HttpRequest, result: upload.PackageRetryRequest) -> None:
+def _report_upload_retry(request: HttpRequest, result: dispatch.PackageRetryRequest) -> None:
     if not result.count:
         messages.info(request, "Nothing to retry: none of these packages is failed any more.")
         return

@@ -233,9 +233,10 @@ LOGGING = {
 # and the CI chaos runs use small values so faults cost milliseconds.
 CDISCOUNT_MAX_ATTEMPTS = env.int("CDISCOUNT_MAX_ATTEMPTS", default=5)
 CDISCOUNT_BACKOFF_BASE = env.float("CDISCOUNT_BACKOFF_BASE", default=0.5)
-# A download run holds its account's lock this long and renews it after every page; a run whose
-# heartbeat is older than DOWNLOAD_STALE_SECONDS is taken for dead (a killed worker).
+# A download or an upload run holds its account's lock of its kind this long and renews it as it
+# goes; a run whose heartbeat is older than DOWNLOAD_STALE_SECONDS is taken for dead (a killed worker).
 DOWNLOAD_LOCK_TTL_SECONDS = env.int("DOWNLOAD_LOCK_TTL_SECONDS", default=120)
+UPLOAD_LOCK_TTL_SECONDS = env.int("UPLOAD_LOCK_TTL_SECONDS", default=120)
 DOWNLOAD_STALE_SECONDS = env.int("DOWNLOAD_STALE_SECONDS", default=300)
 # Fulfillment upload: threads per run, the backoff of a temporary failure (doubling up to the
 # max), attempts before a package is Failed, when a claim is taken for dead, packages per run, and

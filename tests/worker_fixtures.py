@@ -59,7 +59,9 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Factory: start a worker (pool solo or prefork) on a fresh queue; stopped after the test."""
     workers: list[WorkerProcess] = []
 
-    def start(*, pool: str = "solo", concurrency: int = 1, env: dict[str, str] | None = None) -> WorkerProcess:
+    def start(
+        *, pool: str = "solo", concurrency: int = 1, env: dict[str, str] | None = None, include: str = ""
+    ) -> WorkerProcess:
         from sellercloud.celery import app
 
         assert not app.conf.task_always_eager, (
@@ -82,6 +84,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
             sys.executable, "-m", "celery", "-A", "sellercloud", "worker",
             "--pool", pool, "--concurrency", str(concurrency), "-Q", queue,
             "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "info",
+            *(["--include", include] if include else []),  # test-only task modules
         ]  # fmt: skip
         with log_path.open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)

@@ -7,6 +7,7 @@ application/problem+json, as the real API's (reference 3.9). server.py serves it
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import re
@@ -420,6 +421,4 @@ def _int_param(
 
 
 def _faults_dict(faults: Faults) -> dict[str, Any]:
-    import dataclasses
-
     return dataclasses.asdict(faults)

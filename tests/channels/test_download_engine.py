@@ -10,7 +10,8 @@ from django.utils import timezone
 from channels.accounts import client_for
 from channels.download.engine import download_execute, run_create
 from channels.models import SyncProblem, SyncRun
-from channels.services import download_claim_due_accounts, download_run_now, next_due_after, sync_problem_retry
+from channels.runs import next_due_after
+from channels.services import DOWNLOAD, download_claim_due_accounts, download_run_now, sync_problem_retry
 from orders.choices import OrderStatus, PaymentStatus
 from orders.models import Order, Payment
 from tests.channels.sandbox_helpers import account_for, importable, local
@@ -302,14 +303,15 @@ def test_missed_ticks_are_skipped_not_replayed():
 
 
 def test_a_scheduled_run_that_finds_the_lock_held_exits_without_a_run(make_cdiscount_sandbox):
-    from channels.accounts import account_lock
-
     sandbox = make_cdiscount_sandbox(orders=5)
     account = account_for(sandbox)
+    held = DOWNLOAD.lock(account.pk)
 
-    with account_lock(account_id=account.pk, kind="download") as held:
-        assert held is not None
+    assert held.acquire()
+    try:
         assert download_run_now(account=account, trigger=SyncRun.Trigger.SCHEDULE) is None
+    finally:
+        held.release()
 
     assert not SyncRun.objects.exists()
 

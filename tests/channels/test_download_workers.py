@@ -7,9 +7,11 @@ import pytest
 from django.utils import timezone
 
 from channels.models import SyncRun
-from channels.services import download_run_now, sync_runs_fail_stale
+from channels.runs import sync_runs_fail_stale
+from channels.services import download_run_now
 from channels.tasks import download_account_task
 from orders.models import Order, Payment
+from tests.channels.run_helpers import download_with_a_lock_of_its_own
 from tests.channels.sandbox_helpers import account_for, importable, local
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -71,15 +73,15 @@ def test_worker_killed_mid_run_then_the_next_run_leaves_local_equal_to_the_sandb
 
 
 def test_two_downloads_of_one_account_at_once_leave_no_duplicate(make_cdiscount_sandbox, start_worker):
-    # given two worker processes and the lock bypassed, to prove the upsert alone holds
+    # given two worker processes whose runs each hold a lock of their own, to prove the upsert alone holds
     sandbox = make_cdiscount_sandbox(orders=180)
     sandbox.control.set_faults(latency=0.02)
     account = account_for(sandbox)
-    worker = start_worker(pool="prefork", concurrency=2)
+    worker = start_worker(pool="prefork", concurrency=2, include="tests.channels.run_helpers")
 
     # when two downloads of the same account run at once
     for _ in range(2):
-        download_account_task.apply_async(args=(account.pk,), kwargs={"bypass_lock": True}, queue=worker.queue)
+        download_with_a_lock_of_its_own.apply_async(args=(account.pk,), queue=worker.queue)
     runs = wait_for(
         lambda: (
             list(SyncRun.objects.filter(account=account))

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels.models import CdiscountAccount, Environment, SettingsChange, SyncRun
+from channels.services import DOWNLOAD
 from orders.choices import OrderStatus, UploadStatus
 from tests.factories import (
     CdiscountAccountFactory,
@@ -332,10 +333,14 @@ def test_download_orders_queues_a_run_and_shows_its_progress(
     assert 'hx-trigger="every 2s"' in page and "Queued" in page
 
 
-def test_download_while_one_runs_links_to_that_run(manager_client, account, monkeypatch):
+def test_download_while_one_runs_links_to_that_run(manager_client, account):
     running = SyncRun.objects.create(account=account, kind="download", status="processing")
-    monkeypatch.setattr("channels.services.download_active_run", lambda account: running)
-    response = manager_client.post(reverse("cdiscount_download", args=[account.company_id]), {}, follow=True)
+    lock = DOWNLOAD.lock(account.pk)  # held by that run
+    assert lock.acquire()
+    try:
+        response = manager_client.post(reverse("cdiscount_download", args=[account.company_id]), {}, follow=True)
+    finally:
+        lock.release()
     assert response.redirect_chain[-1][0] == reverse("sync_run", args=[running.pk])
     assert "already running" in response.content.decode()
     assert SyncRun.objects.count() == 1

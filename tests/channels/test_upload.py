@@ -14,22 +14,21 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from channels.accounts import AccountLock
+from channels.dispatch import packages_retry_failed, upload_request
 from channels.models import CarrierMapping, SyncRun
 from channels.services import download_run_now
 from channels.upload import (
-    LOCK_UPLOAD,
+    UPLOAD,
     package_retry_upload,
     package_upload_by_hand,
-    packages_retry_failed,
     upload_claim_due_accounts,
-    upload_request,
     upload_run_now,
 )
 from orders.choices import EventKind, UploadStatus
 from orders.models import Order, OrderEvent, Package
 from orders.rules import OrderRuleError
 from orders.services import company_today, order_cancel_internally, order_release_hold, order_ship
+from tests.channels.run_helpers import run_with_a_lock_of_its_own
 from tests.channels.sandbox_helpers import account_for
 from tests.factories import CdiscountAccountFactory, UserFactory
 
@@ -287,7 +286,7 @@ def test_bulk_retry_sets_failed_packages_pending_and_queues_one_run(
     for p in packages:
         sandbox.control.set_status(p.order.channel_order_id, "InPreparation")
     queued = []
-    monkeypatch.setattr("channels.upload_tasks.upload_account_task.delay", lambda *args: queued.append(args))
+    monkeypatch.setattr("channels.tasks.upload_account_task.delay", lambda *args: queued.append(args))
 
     # when a user retries two of them
     with django_capture_on_commit_callbacks(execute=True):
@@ -421,7 +420,7 @@ def test_a_package_claimed_by_another_run_is_skipped(make_cdiscount_sandbox):
 def test_a_run_that_finds_the_lock_held_exits_without_a_run(make_cdiscount_sandbox):
     sandbox = make_cdiscount_sandbox(orders=0)
     acct, _ = setup_shipped(sandbox)
-    lock = AccountLock(account_id=acct.pk, kind=LOCK_UPLOAD)
+    lock = UPLOAD.lock(acct.pk)
     assert lock.acquire()
     try:
         assert upload_run_now(account=acct, trigger=SyncRun.Trigger.SCHEDULE) is None
@@ -441,11 +440,11 @@ def test_two_runs_at_once_post_each_package_exactly_once(make_cdiscount_sandbox)
 
     def one_run():
         try:
-            runs.append(upload_run_now(account=acct, trigger=SyncRun.Trigger.COMMAND, bypass_lock=True))
+            runs.append(run_with_a_lock_of_its_own(UPLOAD, account=acct))
         finally:
             connections.close_all()  # this thread's own connection
 
-    # when two runs (the lock bypassed) go at once, each with its thread pool
+    # when two runs (each with a lock of its own) go at once, each with its thread pool
     threads = [threading.Thread(target=one_run) for _ in range(2)]
     for t in threads:
         t.start()
@@ -487,7 +486,7 @@ def test_upload_now_queues_one_run_or_reports_the_running_one(
     sandbox = make_cdiscount_sandbox(orders=0)
     acct = account_for(sandbox, upload_enabled=True)
     queued = []
-    monkeypatch.setattr("channels.upload_tasks.upload_account_task.delay", lambda *args: queued.append(args))
+    monkeypatch.setattr("channels.tasks.upload_account_task.delay", lambda *args: queued.append(args))
 
     with django_capture_on_commit_callbacks(execute=True):
         request = upload_request(account=acct, user=UserFactory())
@@ -495,7 +494,7 @@ def test_upload_now_queues_one_run_or_reports_the_running_one(
     assert request.running is None and request.run.status == SyncRun.Status.QUEUED
     assert queued == [(acct.pk, request.run.pk)]
 
-    lock = AccountLock(account_id=acct.pk, kind=LOCK_UPLOAD)
+    lock = UPLOAD.lock(acct.pk)
     assert lock.acquire()
     try:
         SyncRun.objects.filter(pk=request.run.pk).update(status=SyncRun.Status.PROCESSING)
@@ -527,10 +526,10 @@ def test_the_upload_schedule_claims_each_due_account_once_without_drift(
     assert due.next_upload_at == now + timedelta(minutes=20)
 
     # the beat task queues one upload per claimed account, after commit
-    from channels.upload_tasks import upload_tick_task
+    from channels.tasks import upload_tick_task
 
     queued = []
-    monkeypatch.setattr("channels.upload_tasks.upload_account_task.delay", lambda *args: queued.append(args))
+    monkeypatch.setattr("channels.tasks.upload_account_task.delay", lambda *args: queued.append(args))
     type(due).objects.filter(pk=due.pk).update(next_upload_at=timezone.now() - timedelta(seconds=1))
     with django_capture_on_commit_callbacks(execute=True):
         assert upload_tick_task() == [due.pk]

@@ -7,8 +7,10 @@ import pytest
 from django.urls import reverse
 
 from channels.models import CdiscountAccount, SyncRun
+from channels.upload import UPLOAD
 from orders.choices import EventKind, UploadStatus
 from orders.models import OrderEvent, Package
+from tests.channels.run_helpers import held
 from tests.factories import (
     CdiscountAccountFactory,
     OrderFactory,
@@ -31,7 +33,7 @@ def account(company):
 def queued(monkeypatch):
     """The upload tasks enqueued (after commit), as (account id, run id)."""
     calls = []
-    monkeypatch.setattr("channels.upload_tasks.upload_account_task.delay", lambda *args: calls.append(args))
+    monkeypatch.setattr("channels.tasks.upload_account_task.delay", lambda *args: calls.append(args))
     return calls
 
 
@@ -82,10 +84,10 @@ def test_upload_now_queues_one_run_and_shows_its_progress(
     assert 'hx-trigger="every 2s"' in page and 'data-count="uploaded"' in page
 
 
-def test_upload_now_while_one_runs_links_to_that_run(manager_client, account, queued, monkeypatch):
+def test_upload_now_while_one_runs_links_to_that_run(manager_client, account, queued):
     running = SyncRun.objects.create(account=account, kind=SyncRun.Kind.UPLOAD, status=SyncRun.Status.PROCESSING)
-    monkeypatch.setattr("channels.upload.upload_active_run", lambda account: running)
-    response = manager_client.post(upload_url(account), follow=True)
+    with held(UPLOAD.lock(account.pk)):
+        response = manager_client.post(upload_url(account), follow=True)
     assert response.redirect_chain[-1][0] == reverse("sync_run", args=[running.pk])
     assert f"An upload of this account is already running (run {running.pk})" in response.content.decode()
     assert SyncRun.objects.count() == 1 and queued == []
@@ -195,13 +197,14 @@ def test_retry_selected_without_a_selection_says_so(manager_client, account, que
     assert status_of(package) == UploadStatus.FAILED and queued == []
 
 
-def test_retry_while_an_upload_runs_says_they_go_with_the_next_run(manager_client, account, queued, monkeypatch):
+def test_retry_while_an_upload_runs_says_they_go_with_the_next_run(manager_client, account, queued):
     package = failed_package(account)
     running = SyncRun.objects.create(account=account, kind=SyncRun.Kind.UPLOAD, status=SyncRun.Status.PROCESSING)
-    monkeypatch.setattr("channels.upload.upload_active_run", lambda account: running)
-    response = manager_client.post(retry_url(account), {"scope": "all"}, follow=True)
+    with held(UPLOAD.lock(account.pk)):
+        response = manager_client.post(retry_url(account), {"scope": "all"}, follow=True)
     assert status_of(package) == UploadStatus.PENDING
-    assert "an upload is already running; they go with the next run after" in response.content.decode()
+    page = response.content.decode()
+    assert "an upload is already running; they go with the next run after" in page and f"run {running.pk}<" in page
     assert SyncRun.objects.count() == 1 and queued == []
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from django.db.models import Count
 
-from channels.accounts import AccountLock
 from channels.models import SyncRun
-from channels.services import sync_runs_fail_stale
-from channels.upload import LOCK_UPLOAD, upload_run_now
-from channels.upload_tasks import upload_account_task
+from channels.runs import sync_runs_fail_stale
+from channels.tasks import upload_account_task
+from channels.upload import UPLOAD, upload_run_now
 from orders.choices import UploadStatus
 from orders.models import Order, Package
+from tests.channels.run_helpers import upload_with_a_lock_of_its_own
 from tests.channels.test_download_workers import wait_for
 from tests.channels.test_upload import recorded, setup_shipped, shipment_posts
 
@@ -41,11 +41,11 @@ def test_the_task_delivered_twice_at_once_posts_each_package_once(make_cdiscount
     sandbox = make_cdiscount_sandbox(orders=0)
     account, packages = setup_shipped(sandbox, count=30)
     sandbox.control.set_faults(latency=0.05)
-    worker = start_worker(pool="prefork", concurrency=2)
+    worker = start_worker(pool="prefork", concurrency=2, include="tests.channels.run_helpers")
 
-    # when the same upload task is delivered twice (the lock bypassed: the claims alone must hold)
+    # when two upload runs go at once, each with a lock of its own (the claims alone must hold)
     for _ in range(2):
-        upload_account_task.apply_async(args=(account.pk, None, True), queue=worker.queue)
+        upload_with_a_lock_of_its_own.apply_async(args=(account.pk,), queue=worker.queue)
     wait_for(
         lambda: SyncRun.objects.filter(account=account, kind="upload", status__in=FINISHED).count() == 2,
         timeout=120,
@@ -70,7 +70,7 @@ def test_a_worker_killed_mid_upload_loses_nothing_and_posts_nothing_twice(
     sandbox = make_cdiscount_sandbox(orders=0)
     account, packages = setup_shipped(sandbox, count=60)
     sandbox.control.set_faults(latency=0.25)
-    worker = start_worker(pool="solo", env={"DOWNLOAD_LOCK_TTL_SECONDS": "3"})
+    worker = start_worker(pool="solo", env={"UPLOAD_LOCK_TTL_SECONDS": "3"})
 
     # when the worker is killed with SIGKILL while uploads are in flight
     upload_account_task.apply_async(args=(account.pk,), queue=worker.queue)
@@ -85,7 +85,7 @@ def test_a_worker_killed_mid_upload_loses_nothing_and_posts_nothing_twice(
 
     # then, once its lock expired and its claims went stale, the next tick marks its run Failed ...
     sandbox.control.set_faults(latency=0)
-    wait_for(lambda: not AccountLock(account_id=account.pk, kind=LOCK_UPLOAD).is_held(), timeout=30, what="lock expiry")
+    wait_for(lambda: not UPLOAD.lock(account.pk).is_held(), timeout=30, what="lock expiry")
     settings.DOWNLOAD_STALE_SECONDS = 1
     settings.UPLOAD_CLAIM_STALE_SECONDS = 0
     wait_for(lambda: sync_runs_fail_stale() == 1, timeout=30, what="the killed run marked Failed")

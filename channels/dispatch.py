@@ -1,0 +1,72 @@
+"""Where channels sends work to the workers: the only module, besides the tick tasks, that
+imports channels.tasks. Views and services that queue a run call these; tasks import services,
+never this module, so no import runs in a circle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sellercloud.models import User
+
+from . import runs, upload
+from .models import CdiscountAccount, SyncRun
+from .services import DOWNLOAD
+from .tasks import download_account_task, upload_account_task
+
+RunRequest = runs.RunRequest
+
+
+def download_request(
+    *,
+    account: CdiscountAccount,
+    user: User | None,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    channel_order_id: str = "",
+    trigger: str = SyncRun.Trigger.MANUAL,
+) -> RunRequest:
+    """Manual Download Orders / Download Order by ID: queue a run in the background, unless a
+    download of this account is already going (then say so, with that run)."""
+    if date_from and date_to and date_from > date_to:
+        raise ValueError("From must be before To.")
+    return runs.run_request(
+        DOWNLOAD,
+        account=account,
+        user=user,
+        trigger=trigger,
+        enqueue=lambda run: download_account_task.delay(account.pk, run.pk),
+        window_from=date_from,
+        window_to=date_to,
+        channel_order_id=channel_order_id.strip(),
+    )
+
+
+def upload_request(*, account: CdiscountAccount, user: User | None) -> RunRequest:
+    """Upload Fulfillment Now: queue an upload run in the background, unless one of this account
+    is already going (then say so, with that run)."""
+    return runs.run_request(
+        upload.UPLOAD, account=account, user=user, enqueue=lambda run: upload_account_task.delay(account.pk, run.pk)
+    )
+
+
+@dataclass(frozen=True)
+class PackageRetryRequest:
+    """What a bulk retry of Failed uploads did."""
+
+    count: int  # packages set back to Pending
+    run: SyncRun | None  # the upload run queued for them
+    running: SyncRun | None  # the run already going (they go with the next run)
+
+
+def packages_retry_failed(
+    *, account: CdiscountAccount, by: User | None, package_ids: list[int] | None = None
+) -> PackageRetryRequest:
+    """Retry the account's Failed uploads (all, or the given ones): each becomes Pending, due now,
+    then one upload run is queued for them (see upload.packages_set_pending)."""
+    count = upload.packages_set_pending(account=account, by=by, package_ids=package_ids)
+    if not count:
+        return PackageRetryRequest(count=0, run=None, running=None)
+    request = upload_request(account=account, user=by)
+    return PackageRetryRequest(count=count, run=request.run, running=request.running)

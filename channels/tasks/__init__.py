@@ -1,0 +1,10 @@
+"""Celery tasks of channels: thin entry points that call the services. Arguments are ids.
+
+Celery's autodiscovery imports `channels.tasks`; each kind of work has its module here. Only
+channels.dispatch (and the tick tasks themselves) send tasks: services never import this package.
+"""
+
+from .download import download_account_task, download_tick_task, sync_runs_purge
+from .upload import upload_account_task, upload_tick_task
+
+__all__ = ["download_account_task", "download_tick_task", "sync_runs_purge", "upload_account_task", "upload_tick_task"]

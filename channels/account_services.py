@@ -7,7 +7,6 @@ one place and secrets are masked in one place.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from orders.choices import OrderStatus, UploadStatus
 from orders.models import Order, Package
 from sellercloud.models import User
 
-from .accounts import AccountTokenStore, client_for
+from .accounts import AccountTokenStore, carrier_labels, client_for
 from .cdiscount.exceptions import ChannelAPIError
 from .cdiscount.schemas import OrderStatus as CdiscountStatus
 from .dispatch import RunRequest, download_request
@@ -61,7 +60,6 @@ SELLER_TAKEN = (
     "This Seller ID is already connected to another company's Cdiscount account: two companies importing "
     "one seller's orders would double them. Disconnect it there first."
 )
-CARRIERS_CACHE_SECONDS = 3 * 60 * 60
 # GET /carriers is asked while a page renders: fail fast rather than make the user wait.
 CARRIERS_TIMEOUT_SECONDS = 5.0
 
@@ -400,27 +398,14 @@ def account_get_token(*, account: CdiscountAccount, by: User | None = None) -> T
     return result
 
 
-def _carriers_cache_key(account: CdiscountAccount) -> str:
-    where = hashlib.sha256(f"{account.api_base_url}|{account.client_id}|{account.seller_id}".encode()).hexdigest()
-    return f"cdiscount:carriers:{account.pk}:{where[:16]}"
-
-
 def account_carriers(*, account: CdiscountAccount) -> CarrierChoices:
     """The carrier labels GET /carriers offers, cached a few hours; on failure, the reason."""
     if account.pk is None or not (account.client_id and account.client_secret and account.seller_id):
         return CarrierChoices(error="Enter the Client ID, Client Secret and Seller ID to load Cdiscount's carriers.")
-    key = _carriers_cache_key(account)
-    cached = cache.get(key)
-    if cached is not None:
-        return CarrierChoices(labels=tuple(cached))
-    client = client_for(account, timeout=CARRIERS_TIMEOUT_SECONDS, max_attempts=1)
     try:
-        labels = sorted({carrier.label for carrier in client.list_carriers()})
+        labels = carrier_labels(account, timeout=CARRIERS_TIMEOUT_SECONDS, max_attempts=1)
     except ChannelAPIError as exc:
         return CarrierChoices(error=f"Could not load Cdiscount's carriers ({exc}).")
-    finally:
-        client.close()
-    cache.set(key, labels, CARRIERS_CACHE_SECONDS)
     return CarrierChoices(labels=tuple(labels))
 
 

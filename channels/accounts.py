@@ -119,6 +119,26 @@ def client_for(account: CdiscountAccount, **overrides: Any) -> CdiscountClient:
     )
 
 
+def carrier_labels(account: CdiscountAccount, *, client: CdiscountClient | None = None, **options: Any) -> list[str]:
+    """Cdiscount's carrier labels for this account (GET /carriers), sorted. The one cache of them,
+    for General Settings' mapping and the upload alike, kept UPLOAD_CARRIERS_CACHE_SECONDS and keyed
+    by where and as whom they were asked. Raises ChannelAPIError when the marketplace fails."""
+    where = hashlib.sha256(f"{account.api_base_url}|{account.client_id}|{account.seller_id}".encode()).hexdigest()
+    key = f"cdiscount:carriers:{account.pk}:{where[:16]}"
+    labels: list[str] | None = django_cache.get(key)
+    if labels is not None:
+        return labels
+    own = client is None
+    client = client or client_for(account, **options)
+    try:
+        labels = sorted({carrier.label for carrier in client.list_carriers()})
+    finally:
+        if own:
+            client.close()
+    django_cache.set(key, labels, settings.UPLOAD_CARRIERS_CACHE_SECONDS)
+    return labels
+
+
 @cache
 def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)

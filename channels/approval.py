@@ -28,20 +28,11 @@ from .cdiscount.schemas import OrderStatus as CdiscountStatus
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["approval_record", "channel_error_message", "order_accept", "order_refuse", "why_not_approve"]
+__all__ = ["approval_record", "order_accept", "order_refuse", "why_not_approve"]
 
-ACCEPTED = "Accepted"
-REFUSED = "Refused"
+ACCEPTED = CdiscountStatus.ACCEPTED
+REFUSED = CdiscountStatus.REFUSED
 SOURCE = "Cdiscount"
-
-
-def channel_error_message(exc: ChannelAPIError) -> str:
-    """The marketplace's answer in a sentence: its title and detail, then field errors."""
-    parts = [p for p in (exc.title, exc.detail) if p]
-    text = " - ".join(parts) if parts else exc.message
-    for name, messages in exc.errors.items():
-        text = text.rstrip(".") + f"; {name + ': ' if name else ''}{' '.join(messages)}"
-    return text
 
 
 def why_not_approve(order: Order) -> str | None:
@@ -69,7 +60,7 @@ def _decide(
         outcome = call(client)
     except ChannelAPIError as exc:
         logger.warning("event=order_%s_failed order=%s error=%s", verb, order.pk, exc.message)
-        message = f"Cdiscount did not {verb} the order: {channel_error_message(exc)}"
+        message = f"Cdiscount did not {verb} the order: {exc.marketplace_words}"
         order_event(order=order, kind=EventKind.ACCEPTANCE, message=message, user=by, data={"error": exc.message})
         raise OrderRuleError(message) from exc
     finally:

@@ -98,14 +98,6 @@ class CdiscountAccount(models.Model):
         return settings.CDISCOUNT_TOKEN_URL
 
     @property
-    def download_interval(self) -> timedelta:
-        return timedelta(minutes=self.download_interval_minutes)
-
-    @property
-    def upload_interval(self) -> timedelta:
-        return timedelta(minutes=self.upload_interval_minutes)
-
-    @property
     def has_valid_token(self) -> bool:
         return bool(self.access_token) and self.token_expires_at is not None and self.token_expires_at > timezone.now()
 

@@ -31,7 +31,6 @@ UPLOAD_CARRIERS_CACHE_SECONDS.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import queue
 import random
@@ -44,7 +43,6 @@ from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -57,16 +55,16 @@ from orders.rules import OrderRuleError
 from sellercloud.models import User
 
 from . import runs
-from .accounts import AccountLock, client_for
+from .accounts import AccountLock, carrier_labels, client_for
 from .cdiscount.client import CdiscountClient
 from .cdiscount.exceptions import ChannelAPIError, ChannelAuthError, PermanentChannelError, TransientChannelError
+from .cdiscount.schemas import CLOSED_LINE_STATUSES
 from .models import CarrierMapping, CdiscountAccount, SyncRun
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "Cdiscount"
 # Lines that do not travel with the parcel (reference 3.6: the marketplace wants every other line).
-CLOSED_LINE_STATUSES = ("Cancelled", "Refused", "Rejected")
 # A 429 on a POST was not processed: wait its Retry-After and send it again, at most this often
 # and only for short waits; longer ones reschedule the package.
 RATE_LIMIT_RESENDS = 3
@@ -87,7 +85,7 @@ __all__ = [
 ]
 
 
-class Outcome(StrEnum):
+class UploadOutcome(StrEnum):
     """What one package's attempt came to."""
 
     UPLOADED = "uploaded"
@@ -242,7 +240,7 @@ class _Context:
     mappings: dict[str, CarrierMapping]
     preloaded: dict[int, tuple[Package, list[str]]] = field(default_factory=dict)
     total: int = 0
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(UploadOutcome, 0))
     log: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
     stop_reason: str = ""
@@ -252,7 +250,7 @@ class _Context:
     _lock_renewed: float = field(default_factory=time.monotonic)
     _heartbeat: float = field(default_factory=time.monotonic)
 
-    def record(self, outcome: Outcome, note: str = "") -> None:
+    def record(self, outcome: UploadOutcome, note: str = "") -> None:
         with self._mutex:
             self.counts[outcome] += 1
             if note:
@@ -285,11 +283,7 @@ class _Context:
         with self._mutex:
             if self._labels is not None:
                 return self._labels
-        key = "cdiscount:carriers:" + hashlib.sha256(self.account.api_base_url.encode()).hexdigest()[:16]
-        labels = cache.get(key)
-        if labels is None:
-            labels = {c.label.casefold(): c.label for c in self.client.list_carriers()}
-            cache.set(key, labels, settings.UPLOAD_CARRIERS_CACHE_SECONDS)
+        labels = {label.casefold(): label for label in carrier_labels(self.account, client=self.client)}
         with self._mutex:
             self._labels = labels
         return labels
@@ -313,14 +307,15 @@ class _Context:
             counts = dict(self.counts)
         run = self.run
         run.uploaded, run.failed, run.skipped = (
-            counts[Outcome.UPLOADED],
-            counts[Outcome.FAILED],
-            counts[Outcome.SKIPPED],
+            counts[UploadOutcome.UPLOADED],
+            counts[UploadOutcome.FAILED],
+            counts[UploadOutcome.SKIPPED],
         )
         done = sum(counts.values())
         run.progress = (
-            f"{done} of {self.total} packages: {counts[Outcome.UPLOADED]} uploaded, {counts[Outcome.FAILED]} failed, "
-            f"{counts[Outcome.DEFERRED]} to retry later, {counts[Outcome.SKIPPED]} skipped"
+            f"{done} of {self.total} packages: {counts[UploadOutcome.UPLOADED]} uploaded, "
+            f"{counts[UploadOutcome.FAILED]} failed, {counts[UploadOutcome.DEFERRED]} to retry later, "
+            f"{counts[UploadOutcome.SKIPPED]} skipped"
         )[:255]
 
 
@@ -380,7 +375,7 @@ def _upload_safely(ctx: _Context, package_id: int, *, claimed: bool, force_read:
             )
         except Exception:
             logger.exception("event=upload_package_release_failed run=%s package=%s", ctx.run.pk, package_id)
-        ctx.record(Outcome.DEFERRED, f"Package {package_id}: unexpected error {type(exc).__name__}: {exc}")
+        ctx.record(UploadOutcome.DEFERRED, f"Package {package_id}: unexpected error {type(exc).__name__}: {exc}")
         return
     ctx.record(outcome)
 
@@ -438,10 +433,10 @@ def _preload(package_ids: list[int]) -> dict[int, tuple[Package, list[str]]]:
     return loaded
 
 
-def _upload_package(ctx: _Context, package_id: int, *, claimed: bool, force_read: bool) -> Outcome:
+def _upload_package(ctx: _Context, package_id: int, *, claimed: bool, force_read: bool) -> UploadOutcome:
     now = timezone.now()
     if not claimed and not _claim(package_id, now):
-        return Outcome.SKIPPED
+        return UploadOutcome.SKIPPED
     preloaded = None if claimed else ctx.preloaded.get(package_id)
     if preloaded is not None:
         package, line_ids = preloaded
@@ -458,10 +453,10 @@ def _upload_package(ctx: _Context, package_id: int, *, claimed: bool, force_read
         return _attempt(attempt, read_first=read_first)
     except RunStopped:
         _release(attempt)
-        return Outcome.DEFERRED
+        return UploadOutcome.DEFERRED
 
 
-def _attempt(a: _Attempt, *, read_first: bool) -> Outcome:
+def _attempt(a: _Attempt, *, read_first: bool) -> UploadOutcome:
     order, package = a.order, a.package
     if order.channel != Channel.CDISCOUNT or order.channel_account_id != a.ctx.account.pk:
         return _fail(a, "The order is not a Cdiscount order of this account.")
@@ -586,12 +581,9 @@ def _post(a: _Attempt, *, carrier_name: str, tracking_url: str, line_ids: list[s
 
 
 def marketplace_message(exc: ChannelAPIError) -> str:
-    """The marketplace's own words: title, detail and each field error (reference 3.9)."""
-    parts = [p for p in (exc.title, exc.detail) if p]
-    parts += [f"{name}: {' '.join(messages)}" if name else " ".join(messages) for name, messages in exc.errors.items()]
-    text = ". ".join(p.rstrip(".") for p in parts) if parts else exc.message
+    """Why the marketplace refused a shipment, in its own words."""
     status = f" (HTTP {exc.status})" if exc.status else ""
-    return f"Cdiscount refused the shipment{status}: {text}"
+    return f"Cdiscount refused the shipment{status}: {exc.marketplace_words}"
 
 
 # Recording outcomes --------------------------------------------------------------------------
@@ -603,7 +595,7 @@ def _mine(a: _Attempt) -> QuerySet[Package]:
     return Package.objects.filter(pk=a.package.pk, upload_status=UploadStatus.PENDING, upload_claimed_at=a.claimed_at)
 
 
-def _mark_uploaded(a: _Attempt, *, already_there: bool) -> Outcome:
+def _mark_uploaded(a: _Attempt, *, already_there: bool) -> UploadOutcome:
     now = timezone.now()
     package, ctx = a.package, a.ctx
     number = package.tracking_number
@@ -646,10 +638,10 @@ def _mark_uploaded(a: _Attempt, *, already_there: bool) -> Outcome:
         a.order.channel_order_id,
         already_there,
     )
-    return Outcome.UPLOADED
+    return UploadOutcome.UPLOADED
 
 
-def _fail(a: _Attempt, message: str, exc: ChannelAPIError | None = None) -> Outcome:
+def _fail(a: _Attempt, message: str, exc: ChannelAPIError | None = None) -> UploadOutcome:
     """A refusal: Failed with the marketplace's words, shown on the order; only a user retries it."""
     package, ctx = a.package, a.ctx
     with transaction.atomic():
@@ -657,7 +649,7 @@ def _fail(a: _Attempt, message: str, exc: ChannelAPIError | None = None) -> Outc
             upload_status=UploadStatus.FAILED, upload_error=message[:2000], upload_claimed_at=None, next_upload_at=None
         )
         if not updated:
-            return Outcome.SKIPPED  # the claim went stale and another run has the package now
+            return UploadOutcome.SKIPPED  # the claim went stale and another run has the package now
         data: dict[str, Any] = {"package_id": package.pk, "run_id": ctx.run.pk, "attempts": package.upload_attempts}
         if exc is not None:
             data.update(status=exc.status, title=exc.title, detail=exc.detail, errors=exc.errors)
@@ -678,7 +670,7 @@ def _fail(a: _Attempt, message: str, exc: ChannelAPIError | None = None) -> Outc
         a.order.channel_order_id,
         message[:300],
     )
-    return Outcome.FAILED
+    return UploadOutcome.FAILED
 
 
 def _backoff(attempts: int, retry_after: float | None) -> float:
@@ -688,7 +680,7 @@ def _backoff(attempts: int, retry_after: float | None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def _defer(a: _Attempt, exc: TransientChannelError) -> Outcome:
+def _defer(a: _Attempt, exc: TransientChannelError) -> UploadOutcome:
     """A temporary fault: Pending again, due after a backoff; a later run takes it (reading the
     order first, since this post may have been recorded)."""
     package, ctx = a.package, a.ctx
@@ -700,7 +692,7 @@ def _defer(a: _Attempt, exc: TransientChannelError) -> Outcome:
         next_upload_at=due,
         upload_error=f"Temporary error on attempt {package.upload_attempts}, retried later: {exc}"[:2000],
     ):
-        return Outcome.SKIPPED  # the claim went stale and another run has the package now
+        return UploadOutcome.SKIPPED  # the claim went stale and another run has the package now
     logger.info(
         "event=upload_package_deferred run=%s account=%s package=%s order=%s attempts=%d due=%s error=%s",
         ctx.run.pk,
@@ -711,10 +703,10 @@ def _defer(a: _Attempt, exc: TransientChannelError) -> Outcome:
         due.isoformat(),
         str(exc)[:200],
     )
-    return Outcome.DEFERRED
+    return UploadOutcome.DEFERRED
 
 
-def _api_fault(a: _Attempt, exc: ChannelAPIError, doing: str) -> Outcome:
+def _api_fault(a: _Attempt, exc: ChannelAPIError, doing: str) -> UploadOutcome:
     """A fault outside the post itself: credentials stop the run, temporary faults defer, other
     refusals fail the package with the marketplace's words."""
     if isinstance(exc, ChannelAuthError):
@@ -733,7 +725,7 @@ def _release(a: _Attempt) -> None:
 def _finish(ctx: _Context, calls_before: int) -> None:
     run, account = ctx.run, ctx.account
     ctx._copy_counts()
-    deferred = ctx.counts[Outcome.DEFERRED]
+    deferred = ctx.counts[UploadOutcome.DEFERRED]
     if ctx.stop_reason:
         status = SyncRun.Status.FAILED
     elif run.failed or deferred:

@@ -89,7 +89,7 @@ class Order(models.Model):
     customer_email = models.EmailField(blank=True)
     customer_phone = models.CharField(max_length=40, blank=True)
     # Addresses as {civility, first_name, last_name, company, line1, line2, line3, postal_code,
-    # city, region, country_code}; see orders.addresses.
+    # city, region, country_code}; see orders.services.ADDRESS_FIELDS.
     billing_address = BulkJSONField(default=dict, blank=True)
     shipping_address = BulkJSONField(default=dict, blank=True)
     shipping_address_edited_at = models.DateTimeField(
@@ -141,10 +141,6 @@ class Order(models.Model):
     @property
     def is_cdiscount(self) -> bool:
         return self.channel == Channel.CDISCOUNT
-
-    @property
-    def is_ship_confirmed(self) -> bool:
-        return self.ship_confirmed_at is not None
 
 
 class OrderItem(models.Model):

@@ -44,8 +44,6 @@ __all__ = [
 TRACKING_MAX_LENGTH = 50
 TRACKING_FORBIDDEN = re.compile(r"[\s&*$]")
 
-CUSTOMER_CANCELLATION_REASON = "customer cancellation request"
-
 
 def _locked(order: Order) -> Order:
     """The order re-read under a row lock: the rule is checked on what is true now."""

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from .exceptions import PermanentChannelError
 from .parsing import iter_page_items, parse_carriers, parse_order, parse_order_page, parse_page_item
-from .schemas import Carrier, Order, OrderPage, PageItem
+from .schemas import Carrier, Order, OrderPage, OrderStatus, PageItem
 from .session import ApiSession
 
 logger = logging.getLogger(__name__)
@@ -144,11 +144,11 @@ class CdiscountClient(ApiSession):
     def accept_order(self, *, order_id: str) -> ApprovalOutcome:
         """Accept an order in WaitingAcceptance (Cdiscount only). A 409 because it is already
         Accepted (or further along) counts as done."""
-        return self._approve(order_id=order_id, decision="Accepted")
+        return self._approve(order_id=order_id, decision=OrderStatus.ACCEPTED)
 
     def refuse_order(self, *, order_id: str) -> ApprovalOutcome:
         """Refuse an order in WaitingAcceptance. A 409 because it is already Refused counts as done."""
-        return self._approve(order_id=order_id, decision="Refused")
+        return self._approve(order_id=order_id, decision=OrderStatus.REFUSED)
 
     def ship_order(
         self,
@@ -187,8 +187,13 @@ class CdiscountClient(ApiSession):
 
     _DONE_STATES = {
         # Orders past acceptance: a 409 on accept means someone (auto-accept, the portal) got there first.
-        "Accepted": {"Accepted", "InPreparation", "Shipped", "Delivered"},
-        "Refused": {"Refused"},
+        OrderStatus.ACCEPTED: {
+            OrderStatus.ACCEPTED,
+            OrderStatus.IN_PREPARATION,
+            OrderStatus.SHIPPED,
+            OrderStatus.DELIVERED,
+        },
+        OrderStatus.REFUSED: {OrderStatus.REFUSED},
     }
 
     def _approve(self, *, order_id: str, decision: str) -> ApprovalOutcome:

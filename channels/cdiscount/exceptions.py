@@ -42,8 +42,12 @@ class ChannelAPIError(Exception):
         self.path = path
 
     @property
-    def is_permanent(self) -> bool:
-        return isinstance(self, PermanentChannelError)
+    def marketplace_words(self) -> str:
+        """The marketplace's own words (reference 3.9): title, detail and each field error, in one
+        sentence for a person; our summary when it said none. The one place this is phrased."""
+        parts = [p for p in (self.title, self.detail) if p]
+        parts += [f"{name}: {' '.join(msgs)}" if name else " ".join(msgs) for name, msgs in self.errors.items()]
+        return ". ".join(p.rstrip(".") for p in parts) if parts else self.message
 
     @classmethod
     def from_problem(

@@ -41,6 +41,11 @@ class LineStatus(StrEnum):
     CANCEL_REQUEST = "CancelRequest"
 
 
+# Lines that no longer travel with the order: never shipped, not in its totals. A line in
+# CancelRequest still ships (the customer only asked).
+CLOSED_LINE_STATUSES = frozenset({LineStatus.CANCELLED, LineStatus.REFUSED, LineStatus.REJECTED})
+
+
 class OrderParseError(ValueError):
     """One order (or one page item) that does not have the documented shape."""
 

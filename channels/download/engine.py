@@ -32,7 +32,7 @@ from channels.cdiscount.client import CdiscountClient, OrderQuery
 from channels.cdiscount.exceptions import ChannelAPIError
 from channels.cdiscount.parsing import parse_datetime, parse_page_item, raw_order_id
 from channels.cdiscount.schemas import OrderPage, PageItem
-from channels.cdiscount.schemas import OrderStatus as CdStatus
+from channels.cdiscount.schemas import OrderStatus as CdiscountStatus
 from channels.models import CdiscountAccount, SyncProblem, SyncRun
 from orders.choices import EventKind
 from orders.events import order_event
@@ -297,7 +297,7 @@ def _skipped_unread(state: RunState, raw: Any) -> bool:
     Order off, or cancelled before we saw it) needs no parsing. An unknown status is parsed, so a
     malformed order is reported, not skipped."""
     try:
-        status = CdStatus(raw.get("status"))
+        status = CdiscountStatus(raw.get("status"))
     except (ValueError, AttributeError):
         return False
     reason = skip_reason(status=status, exists=False, allow_unpaid=state.account.allow_unpaid_orders)
@@ -313,7 +313,9 @@ def _updated_at(raw: Any) -> datetime | None:
 
 def _awaits_acceptance(state: RunState, raw: Any) -> bool:
     return (
-        state.account.auto_accept_orders and isinstance(raw, dict) and raw.get("status") == CdStatus.WAITING_ACCEPTANCE
+        state.account.auto_accept_orders
+        and isinstance(raw, dict)
+        and raw.get("status") == CdiscountStatus.WAITING_ACCEPTANCE
     )
 
 

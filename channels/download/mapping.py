@@ -20,7 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from channels.cdiscount.schemas import Address, LineStatus, Order, OrderStatus
+from channels.cdiscount.schemas import CLOSED_LINE_STATUSES, Address, LineStatus, Order, OrderStatus
 from orders.links import http_url_or_empty
 
 UNPAID = frozenset({OrderStatus.PROCESSING, OrderStatus.WAITING_ACCEPTANCE, OrderStatus.ACCEPTED})
@@ -30,7 +30,6 @@ CANCELLED = frozenset({OrderStatus.REFUSED, OrderStatus.REJECTED, OrderStatus.CA
 # Money has come in for these (there is no "paid" flag in the API: the status implies it).
 PAYMENT_IMPLIED = PAID | SHIPPED
 # Lines that will not be shipped: left out of the parcel, and of a cancellation request key.
-DEAD_LINE_STATUSES = frozenset({LineStatus.CANCELLED, LineStatus.REFUSED, LineStatus.REJECTED})
 
 PAYMENT_OPERATION_TYPE = "Cdiscount"
 CANCEL_REQUEST_HOLD_REASON = "customer cancellation request"
@@ -161,7 +160,7 @@ def _item(line: Any) -> ItemData:
 def map_order(order: Order) -> OrderData:
     """Everything we take from one Cdiscount order (money VAT included, as Cdiscount gives it)."""
     items = tuple(_item(line) for line in order.lines)
-    live = [i for i in items if i.channel_line_status not in DEAD_LINE_STATUSES]
+    live = [i for i in items if i.channel_line_status not in CLOSED_LINE_STATUSES]
     subtotal = sum((i.unit_price * i.quantity for i in live), Decimal("0"))
     shipping_total = sum((i.shipping for i in live), Decimal("0"))
     grand_total = (order.total_price.selling_price if order.total_price else None) or subtotal + shipping_total

@@ -47,7 +47,7 @@ from .mapping import CANCEL_REQUEST_HOLD_REASON, PAYMENT_OPERATION_TYPE, Bucket,
 logger = logging.getLogger(__name__)
 
 
-class Outcome(StrEnum):
+class UpsertOutcome(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
@@ -56,7 +56,7 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class UpsertResult:
-    outcome: Outcome
+    outcome: UpsertOutcome
     order_id: int | None = None
     reason: str = ""
 
@@ -83,30 +83,30 @@ def order_upsert_from_cdiscount(
     with transaction.atomic():
         order = _locked_order(account, cd_order.order_id)
         if order is not None and order.channel_payload_sha256 == sha256:
-            return UpsertResult(Outcome.UNCHANGED, order.pk)
+            return UpsertResult(UpsertOutcome.UNCHANGED, order.pk)
         if reason := skip_reason(
             status=cd_order.status, exists=order is not None, allow_unpaid=account.allow_unpaid_orders
         ):
-            return UpsertResult(Outcome.SKIPPED, None, reason)
+            return UpsertResult(UpsertOutcome.SKIPPED, None, reason)
         data = map_order(cd_order)
         if order is None:
             new = new_order(account=account, data=data, raw=raw, sha256=sha256)
             try:
                 with transaction.atomic():
                     new_orders_save([new])
-                return UpsertResult(Outcome.CREATED, new.order.pk)
+                return UpsertResult(UpsertOutcome.CREATED, new.order.pk)
             except IntegrityError:
                 # Another worker created it a moment ago: the constraint kept it to one row.
                 order = _locked_order(account, cd_order.order_id)
                 if order is None:  # that transaction rolled back after all
                     raise
                 if order.channel_payload_sha256 == sha256:
-                    return UpsertResult(Outcome.UNCHANGED, order.pk)
+                    return UpsertResult(UpsertOutcome.UNCHANGED, order.pk)
         changed = _apply(order=order, data=data)
         ChannelPayload.objects.get_or_create(order=order, sha256=sha256, defaults={"raw": raw})
         order.channel_payload_sha256 = sha256
         order.save(update_fields=["channel_payload_sha256"])
-    return UpsertResult(Outcome.UPDATED if changed else Outcome.UNCHANGED, order.pk)
+    return UpsertResult(UpsertOutcome.UPDATED if changed else UpsertOutcome.UNCHANGED, order.pk)
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def orders_create_new(*, account: CdiscountAccount, candidates: list[NewCandidat
             new_orders_save(new)
     except IntegrityError:
         return None
-    return [UpsertResult(Outcome.CREATED, n.order.pk) for n in new]
+    return [UpsertResult(UpsertOutcome.CREATED, n.order.pk) for n in new]
 
 
 def _apply(*, order: Order, data: OrderData) -> bool:

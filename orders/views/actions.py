@@ -153,7 +153,8 @@ def order_hold(request: HttpRequest, order_id: int) -> HttpResponse:
 
     def call() -> str:
         if not services.order_hold(order=order, by=_user(request), reason=form.cleaned_data["reason"]):
-            raise OrderRuleError("The order is already On Hold.")
+            order.refresh_from_db(fields=["status"])  # On Hold meanwhile: rules.why_not says so
+            raise OrderRuleError(str(why_not(order, Action.HOLD)))
         return "Order set On Hold."
 
     if _posted(request, form) and _run(request, call):

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from channels.cdiscount.parsing import parse_order
-from channels.download.upsert import Outcome, order_upsert_from_cdiscount
+from channels.download.upsert import UpsertOutcome, order_upsert_from_cdiscount
 from orders.choices import EventKind, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
 from orders.models import ChannelPayload, Order, Payment
 from orders.services import order_cancel_internally, order_release_hold, order_ship
@@ -45,7 +45,7 @@ def account():
 def test_in_preparation_order_is_created_with_items_addresses_totals_and_one_payment(account):
     result = upsert(account, payload())
 
-    assert result.outcome == Outcome.CREATED
+    assert result.outcome == UpsertOutcome.CREATED
     order = Order.objects.get(pk=result.order_id)
     assert order.channel_order_id == "2101011234THLDJ"
     assert order.status == OrderStatus.IN_PROCESS
@@ -76,7 +76,7 @@ def test_same_payload_again_changes_nothing(account):
     again = upsert(account, payload())
     reordered = upsert(account, json.loads(json.dumps(payload(), sort_keys=True)))
 
-    assert again.outcome == reordered.outcome == Outcome.UNCHANGED
+    assert again.outcome == reordered.outcome == UpsertOutcome.UNCHANGED
     assert Order.objects.count() == 1
     assert Payment.objects.count() == 1
     assert ChannelPayload.objects.count() == 1
@@ -84,7 +84,7 @@ def test_same_payload_again_changes_nothing(account):
 
 
 def test_unpaid_orders_need_allow_unpaid_and_get_their_payment_once_later(account):
-    assert upsert(account, payload("WaitingAcceptance")).outcome == Outcome.SKIPPED
+    assert upsert(account, payload("WaitingAcceptance")).outcome == UpsertOutcome.SKIPPED
     assert not Order.objects.exists()
 
     account.allow_unpaid_orders = True
@@ -106,7 +106,7 @@ def test_unpaid_orders_need_allow_unpaid_and_get_their_payment_once_later(accoun
 
 
 def test_cancelled_before_we_ever_saw_it_is_skipped(account):
-    assert upsert(account, payload("Cancelled")).outcome == Outcome.SKIPPED
+    assert upsert(account, payload("Cancelled")).outcome == UpsertOutcome.SKIPPED
     assert not Order.objects.exists()
 
 

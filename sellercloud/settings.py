@@ -139,11 +139,26 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-# Login throttling (django-axes): after this many failures for a username from one address,
-# further attempts are refused until the cool-off passes.
+# Reverse proxies in front of gunicorn that the client address and scheme are taken from: 0
+# (default) means none, REMOTE_ADDR is the client. With N, the Nth address from the right of
+# X-Forwarded-For is the client's (sellercloud.login_throttle.client_ip_address), and
+# X-Forwarded-Proto says whether the request came over HTTPS: the outermost proxy must overwrite
+# that header, never pass on the client's.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT: the number of proxies in front of gunicorn, 0 or more.")
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login throttling (django-axes, sellercloud.login_throttle): after LOGIN_FAILURE_LIMIT failures
+# for a username from one address, or LOGIN_ADDRESS_FAILURE_LIMIT failures from one address
+# whatever the usernames, further attempts are refused until the cool-off passes.
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "sellercloud.login_throttle.LoginThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "sellercloud.login_throttle.client_ip_address"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 

@@ -1,14 +1,40 @@
-"""Forms of the core pages: company details, employees, and the per-company permission grid."""
+"""Forms of the core pages: company details, employees, the per-company permission grid, and the
+password reset request."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.sites.shortcuts import get_current_site
+from django.db import transaction
+from django.http import HttpRequest
 
 from .models import Company, Membership, Permission, User
 from .services import COMPANY_EDITABLE_FIELDS
+from .tasks import password_reset_send_task
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Password reset: the request enqueues one task, whatever the email; the worker looks the
+    email up and sends the mail (`services.password_reset_send`).
+
+    Django's form looks users up and sends the mail inside the request, so a known email took
+    visibly longer than an unknown one and told which addresses have an account. Here both do the
+    same work in the request: no lookup, one task enqueued once the transaction commits.
+    """
+
+    def save(  # type: ignore[override]
+        self, domain_override: str | None = None, use_https: bool = False, request: HttpRequest | None = None, **_: Any
+    ) -> None:
+        # The view's other options (templates, token generator, sender) are Django's defaults,
+        # which the worker's form uses as well.
+        email = self.cleaned_data["email"]
+        domain = domain_override or get_current_site(request).domain
+        transaction.on_commit(lambda: password_reset_send_task.delay(email, domain, use_https))
 
 
 class CompanyForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
@@ -162,6 +163,21 @@ def user_reactivate(*, user: User, by: User) -> User:
         user.save(update_fields=["is_active"])
         logger.info("event=user_reactivated user=%s by=%s", user.pk, by.pk)
     return user
+
+
+def password_reset_send(*, email: str, domain: str, use_https: bool) -> None:
+    """Email a password reset link to every active user with `email` who has a usable password
+    (Django's rules); send nothing when there is none.
+
+    It runs in a worker (sellercloud.tasks.password_reset_send_task): the request enqueues the
+    task whatever the email, so the page answers as fast for an unknown email as for a known one
+    and its timing does not tell which addresses have an account. `domain` is the host the
+    request came to (checked against ALLOWED_HOSTS), for the link.
+    """
+    form = PasswordResetForm({"email": email})
+    if form.is_valid():
+        form.save(domain_override=domain, use_https=use_https)
+    logger.info("event=password_reset_processed")
 
 
 # --- Demo seed -------------------------------------------------------------------------------

@@ -1,8 +1,13 @@
 """Login and headers (issue 14, point 6): the client's address behind proxies, a limit per address
-across usernames."""
+across usernames, a password reset that does the same work for every email."""
+
+from unittest import mock
 
 import pytest
+from django.core import mail
+from django.db import connection
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +98,48 @@ def test_one_address_is_refused_after_its_limit_whatever_the_usernames(settings,
 
 def test_the_address_limit_is_above_the_user_limit_by_default(settings):
     assert settings.LOGIN_ADDRESS_FAILURE_LIMIT > settings.AXES_FAILURE_LIMIT
+
+
+# --- Password reset --------------------------------------------------------------------------
+
+
+def request_reset(client: Client, email: str, capture_on_commit):
+    """Post the Password reset form with the task's delay mocked; the request's queries,
+    on_commit callbacks and delay calls."""
+    with (
+        mock.patch("sellercloud.tasks.password_reset_send_task.delay") as delay,
+        capture_on_commit(execute=True) as callbacks,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        response = client.post(reverse("password_reset"), {"email": email})
+    assert response.status_code == 302
+    assert response.url == reverse("password_reset_done")
+    return delay, callbacks, [q["sql"] for q in queries.captured_queries]
+
+
+def test_password_reset_does_the_same_work_for_known_and_unknown_emails(
+    client, client_admin, django_capture_on_commit_callbacks
+):
+    # when a known and an unknown email ask for a reset
+    known_delay, known_callbacks, known_queries = request_reset(
+        client, client_admin.email, django_capture_on_commit_callbacks
+    )
+    unknown_delay, unknown_callbacks, unknown_queries = request_reset(
+        client, "personne@example.test", django_capture_on_commit_callbacks
+    )
+
+    # then each request enqueued exactly one task, looked nobody up and sent nothing
+    assert len(known_callbacks) == len(unknown_callbacks) == 1
+    assert known_delay.call_count == unknown_delay.call_count == 1
+    assert len(known_queries) == len(unknown_queries)
+    assert not [sql for sql in known_queries + unknown_queries if "sellercloud_user" in sql]
+    assert mail.outbox == []
+
+    # and the worker sends nothing for the unknown email, the link for the known one
+    from sellercloud.tasks import password_reset_send_task
+
+    password_reset_send_task(*unknown_delay.call_args.args, **unknown_delay.call_args.kwargs)
+    assert mail.outbox == []
+    password_reset_send_task(*known_delay.call_args.args, **known_delay.call_args.kwargs)
+    assert [m.to for m in mail.outbox] == [[client_admin.email]]
+    assert "http://testserver/password-reset/" in mail.outbox[0].body

@@ -162,8 +162,10 @@ def test_password_change(client, client_admin):
     assert client_admin.check_password("lampe-de-chevet-42")
 
 
-def test_password_reset_by_emailed_link(client, client_admin):
-    client.post(reverse("password_reset"), {"email": client_admin.email})
+def test_password_reset_by_emailed_link(client, client_admin, eager_celery, django_capture_on_commit_callbacks):
+    # The mail is sent by a task once the request's transaction commits (run here in-process).
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("password_reset"), {"email": client_admin.email})
 
     assert len(mail.outbox) == 1
     link = re.search(r"http://testserver(/password-reset/\S+/)", mail.outbox[0].body).group(1)

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Signed-in pages hold customers' data: browsers and proxies must not store them.
+    "sellercloud.middleware.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -149,6 +151,17 @@ if TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT: the number of proxies in front of gunicorn, 0 or more.")
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# HTTPS only, once cookies are (DJANGO_SECURE_COOKIES): plain HTTP is redirected, and browsers
+# are told by HSTS to use HTTPS for a year (SecurityMiddleware sends it on HTTPS responses).
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", default=SESSION_COOKIE_SECURE)
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 3600 if SESSION_COOKIE_SECURE else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+# Preload commits the whole registrable domain to HTTPS in browsers' built-in lists and is slow
+# to undo: the owner of that domain decides (DJANGO_HSTS_PRELOAD), so check --deploy's reminder
+# about it is silenced until then.
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 # Login throttling (django-axes, sellercloud.login_throttle): after LOGIN_FAILURE_LIMIT failures
 # for a username from one address, or LOGIN_ADDRESS_FAILURE_LIMIT failures from one address

@@ -1,5 +1,6 @@
 """Login and headers (issue 14, point 6): the client's address behind proxies, a limit per address
-across usernames, a password reset that does the same work for every email."""
+across usernames, a password reset that does the same work for every email, no-store on signed-in
+pages. (HSTS follows DJANGO_SECURE_COOKIES: tests/sellercloud/test_production_settings.py.)"""
 
 from unittest import mock
 
@@ -9,6 +10,8 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+
+from tests.factories import CompanyFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +146,25 @@ def test_password_reset_does_the_same_work_for_known_and_unknown_emails(
     password_reset_send_task(*known_delay.call_args.args, **known_delay.call_args.kwargs)
     assert [m.to for m in mail.outbox] == [[client_admin.email]]
     assert "http://testserver/password-reset/" in mail.outbox[0].body
+
+
+# --- Cache-Control ---------------------------------------------------------------------------
+
+
+def test_signed_in_pages_are_not_stored(client, client_admin):
+    client.force_login(client_admin)
+    company = CompanyFactory()
+    order = OrderFactory()
+    urls = [
+        reverse("home"),
+        reverse("orders:list"),
+        reverse("orders:detail", args=[order.pk]),
+        reverse("company_settings", args=[company.pk]),
+        reverse("user_list"),
+    ]
+
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        directives = {d.strip() for d in response.headers.get("Cache-Control", "").split(",")}
+        assert {"no-store", "private"} <= directives, (url, response.headers.get("Cache-Control"))

@@ -7,9 +7,11 @@ PY := $(VENV)/bin/python
 
 # The whole product in the foreground on embedded defaults (SQLite, embedded Redis), or on the
 # servers DATABASE_URL / REDIS_URL name: migrate, seed the demo, then web, worker, beat and the
-# Cdiscount sandbox, each line prefixed with its process. Ctrl-C stops them all.
+# Cdiscount sandbox, each line prefixed with its process. Ctrl-C stops them all. SELLERCLOUD_DEMO=1
+# lets it run on the public development keys (settings refuse to start without real ones otherwise);
+# run_all passes it on to every process it starts.
 run: prerequisites venv
-	$(PY) manage.py run_all
+	SELLERCLOUD_DEMO=1 $(PY) manage.py run_all
 
 # Checked before the (long) install, so a missing system package is named at once.
 prerequisites:

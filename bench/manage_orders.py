@@ -36,6 +36,7 @@ TARGET = SIZES[SCALE]
 DB_NAME = "bench" if SCALE == "full" else "bench_small"
 os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
+os.environ.setdefault("SELLERCLOUD_DEMO", "1")  # a bench database: the development keys are fine
 REPEAT = max(20, int(os.environ.get("BENCH_REPEAT", "25")))
 # Page 2000 of 50 at full scale (SPEC S11); the small set has about 700 Cdiscount pages.
 DEEP_PAGE = 2000 if SCALE == "full" else 500

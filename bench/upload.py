@@ -40,6 +40,7 @@ LATENCY = 0.05
 DB_NAME = "bench" if SCALE == "full" else "bench_small"
 os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
+os.environ.setdefault("SELLERCLOUD_DEMO", "1")  # a bench database: the development keys are fine
 # The bench sandboxes listen on loopback, which the client refuses unless listed.
 os.environ.setdefault("CDISCOUNT_ALLOWED_PRIVATE_NETWORKS", "127.0.0.0/8")
 ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "3" if SCALE == "full" else "1")))

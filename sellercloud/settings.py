@@ -16,15 +16,44 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-# A development key only: production sets DJANGO_SECRET_KEY.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
-# Fernet keys (comma-separated, newest first) for secrets stored in the database. Without one, a
-# key is derived from SECRET_KEY, which is fine for a demo and wrong for production.
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+# The secret key, and the Fernet keys (comma-separated, newest first: the first encrypts) of the
+# secrets stored in the database (sellercloud/crypto.py). Both come from the environment.
+# Without them, only a demo may run: `make run`, the test suite and CI say so with
+# SELLERCLOUD_DEMO=1 (DJANGO_DEBUG=true too). It then uses the public development key below and
+# a field key derived from it. Anything else refuses to start, because anyone can read that key
+# here and a database dump would decrypt every client secret.
+SELLERCLOUD_DEMO = env.bool("SELLERCLOUD_DEMO", default=False)
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="").strip()
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in env.list("FIELD_ENCRYPTION_KEYS", default=[]) if key.strip()]
+if not (DEBUG or SELLERCLOUD_DEMO):
+    _missing = []
+    if SECRET_KEY in ("", DEVELOPMENT_SECRET_KEY):
+        _missing.append(
+            "DJANGO_SECRET_KEY, the secret key (signs sessions and password reset links). Make one with:\n"
+            '    python -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
+    if not FIELD_ENCRYPTION_KEYS:
+        _missing.append(
+            "FIELD_ENCRYPTION_KEYS, the key that encrypts client secrets and access tokens in the database "
+            "(comma-separated, newest first). Make one with:\n"
+            '    python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"\n'
+            "  Secrets stored before with the key derived from the secret key still decrypt; "
+            "`python manage.py rotate_encryption_keys` re-encrypts them with the new key."
+        )
+    if _missing:
+        raise ImproperlyConfigured(
+            "Refusing to start without production keys. Set these in the environment of every "
+            "process (web, worker, beat, manage.py):\n"
+            + "\n".join(f"- {item}" for item in _missing)
+            + "\nFor a demo or development on this machine, set SELLERCLOUD_DEMO=1 instead (`make run` "
+            "does): it uses the public development keys."
+        )
+SECRET_KEY = SECRET_KEY or DEVELOPMENT_SECRET_KEY
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -242,7 +242,24 @@ def demo_seed(*, admin_password: str) -> DemoSeed:
 
     Idempotent: what exists is left as it is (a re-run changes nothing, not even a password
     that a user changed on purpose).
+
+    Refused (ServiceError, nothing created) on a database that holds companies other than the
+    demo's, unless the demo company and its admin are there already (a demo database someone
+    added companies to): the demo admin is a Client Admin of every company with a published
+    password, which a real installation must never get by running the wrong command.
     """
+    others = list(Company.objects.exclude(code=DEMO_COMPANY_CODE).order_by("pk").values_list("name", flat=True)[:4])
+    seeded = (
+        Company.objects.filter(code=DEMO_COMPANY_CODE).exists()
+        and User.objects.filter(username=DEMO_ADMIN_USERNAME).exists()
+    )
+    if others and not seeded:
+        names = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise ServiceError(
+            f"This database already holds companies other than the demo's ({names}): the demo would add "
+            f"a Client Admin '{DEMO_ADMIN_USERNAME}' with a published password to it. Nothing was created. "
+            "Seed the demo on an empty database (set DATABASE_URL to a new one)."
+        )
     created: list[str] = []
     company, made = Company.objects.get_or_create(code=DEMO_COMPANY_CODE, defaults=DEMO_COMPANY)
     if made:

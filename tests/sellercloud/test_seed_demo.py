@@ -5,11 +5,13 @@ from io import StringIO
 import pytest
 from django.core import serializers
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from channels.models import CdiscountAccount
 from sellercloud import services
 from sellercloud.models import Company, Membership, User
 from sellercloud.services import DEMO_ADMIN_DEFAULT_PASSWORD
+from tests.factories import CdiscountAccountFactory, CompanyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +130,49 @@ def test_demo_login_reaches_company_settings(client, monkeypatch):
 
     assert response.status_code == 200
     assert "Maison Lumière SAS" in response.content.decode()
+
+
+def test_seed_refuses_a_database_with_other_companies_and_creates_nothing(monkeypatch):
+    # given a real installation: its companies, its users, a Cdiscount account
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    CdiscountAccountFactory(company=CompanyFactory(name="Verrerie Dubois SARL"))
+    UserFactory(username="jdubois", is_client_admin=True)
+    before = snapshot()
+
+    # when the demo seed runs on it
+    with pytest.raises(CommandError) as refused:
+        seed()
+
+    # then it says why, and nothing was created
+    message = str(refused.value)
+    assert "already holds companies other than the demo's (Verrerie Dubois SARL)" in message
+    assert "Nothing was created" in message and "empty database" in message
+    assert snapshot() == before
+    assert not User.objects.filter(username="admin").exists()
+
+
+def test_seed_refuses_even_where_a_user_named_admin_exists():
+    # a real installation with its own "admin": the demo company and account would be added to it
+    CompanyFactory(name="Verrerie Dubois SARL")
+    UserFactory(username="admin", is_client_admin=True)
+    before = snapshot()
+
+    with pytest.raises(CommandError, match="other than the demo's"):
+        seed()
+
+    assert snapshot() == before
+
+
+def test_seed_runs_again_on_a_demo_database_that_got_more_companies(monkeypatch):
+    # given the demo, to which someone added a company
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    seed()
+    CompanyFactory(name="Deuxième Boutique SAS")
+    before = snapshot()
+
+    # when `make run` seeds again
+    output = seed()
+
+    # then it changes nothing and prints the login, as on any re-run
+    assert snapshot() == before
+    assert f"Demo login: admin / {DEMO_ADMIN_DEFAULT_PASSWORD}" in output

@@ -1,13 +1,14 @@
 """`python manage.py seed_demo`: the demo company, its Client Admin and what each app adds to the
 demo, such as the sandbox Cdiscount account (SPEC S13; see `services.register_demo_seed`). Safe to
-run any number of times: a re-run changes nothing."""
+run any number of times: a re-run changes nothing. Refused on a database that holds other
+companies (a real installation): nothing is created."""
 
 import os
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from sellercloud.services import DEMO_ADMIN_DEFAULT_PASSWORD, demo_seed
+from sellercloud.services import DEMO_ADMIN_DEFAULT_PASSWORD, ServiceError, demo_seed
 
 
 class Command(BaseCommand):
@@ -15,7 +16,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = os.environ.get("DEMO_ADMIN_PASSWORD") or DEMO_ADMIN_DEFAULT_PASSWORD
-        seed = demo_seed(admin_password=password)
+        try:
+            seed = demo_seed(admin_password=password)
+        except ServiceError as e:
+            raise CommandError(str(e)) from e
         for label in seed.created:
             self.stdout.write(f"Created {label}.")
         self.stdout.write(f"Demo company: {seed.company.name} (code {seed.company.code}, id {seed.company.pk})")

@@ -1,7 +1,9 @@
 """Settings: one file, driven by the environment (README.md lists every variable).
 
-With nothing configured it runs on SQLite and a Redis at REDIS_URL's default; `make run` and the
-test suite start an embedded Redis and set REDIS_URL for it.
+Production must set DJANGO_SECRET_KEY and FIELD_ENCRYPTION_KEYS: without them it refuses to
+start, unless SELLERCLOUD_DEMO=1 (`make run`, the test suite, CI) or DJANGO_DEBUG says this is a
+demo. Otherwise, with nothing configured it runs on SQLite and a Redis at REDIS_URL's default;
+`make run` and the test suite start an embedded Redis and set REDIS_URL for it.
 """
 
 import ipaddress

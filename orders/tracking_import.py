@@ -33,7 +33,7 @@ from sellercloud.permissions import Permission, user_can, user_companies
 
 from .channel_registry import adapter_for
 from .choices import UploadStatus
-from .models import Order
+from .models import Order, Package
 from .money import MoneyError, parse_money
 from .rules import OrderRuleError
 from .services import company_today, order_ship
@@ -123,6 +123,18 @@ _HEADERS = {
     "shipping_cost": {"shippingcost", "cost", "coutexpedition", "fraisdeport"},
 }
 _REQUIRED_TEXT = "Order ID (or Channel Order ID), Carrier, Tracking Number, Ship Date"
+_NOT_CSV = "This is not a CSV file: save the sheet as CSV (UTF-8) and import that."
+# csv.Error on a row: a cell over the csv module's limit (128 KB), which a quote left open makes.
+UNREADABLE_ROW = (
+    'This row cannot be read: a cell is far too long, or a quote (") is opened and never closed. '
+    "Correct the row in the spreadsheet and import it again."
+)
+# A row the database refused for a reason we did not foresee; its words go to the log, not to people.
+ROW_NOT_SAVED = (
+    "This row could not be saved, so nothing was changed for it. Check its values (carrier, service, "
+    "tracking number, tracking URL, ship date, shipping cost) and import the row again, or ship the "
+    "order from its page."
+)
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d/%m/%y")
 
 
@@ -154,13 +166,15 @@ def _decode(data: bytes) -> str:
     # A spreadsheet, a PDF or an image has NUL bytes (or other control characters) a CSV never has.
     sample = data[:8192]
     if b"\x00" in sample or data[:4] == b"PK\x03\x04":
-        raise TrackingImportError("This is not a CSV file: save the sheet as CSV (UTF-8) and import that.")
+        raise TrackingImportError(_NOT_CSV)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")  # Excel's plain "CSV" on French Windows
+    if not text.strip():  # a BOM alone, with or without blank lines, is an empty file too
+        raise TrackingImportError("The file is empty.")
     if sum(ch < " " and ch not in "\r\n\t" for ch in text[:8192]) > 0:
-        raise TrackingImportError("This is not a CSV file: save the sheet as CSV (UTF-8) and import that.")
+        raise TrackingImportError(_NOT_CSV)
     return text
 
 
@@ -179,7 +193,7 @@ def _columns(header: list[str]) -> dict[str, int]:
                 columns[field_name] = index
     has_order = "order_id" in columns or "channel_order_id" in columns
     if not (has_order and "carrier" in columns and "tracking_number" in columns):
-        found = ", ".join(repr(h.strip()) for h in header if h.strip()) or "nothing"
+        found = ", ".join(f"“{h.strip()}”" for h in header if h.strip()) or "nothing"
         raise TrackingImportError(f"The first row must be a header with the columns {_REQUIRED_TEXT}; found {found}.")
     return columns
 
@@ -191,7 +205,7 @@ def _parse_date(value: str) -> date:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise OrderRuleError(f"Ship date {value.strip()!r} is not a date: write it as 2026-03-31 or 31/03/2026.")
+    raise OrderRuleError(f"Ship date “{value.strip()}” is not a date: write it as 2026-03-31 or 31/03/2026.")
 
 
 def _parse_cost(value: str) -> Decimal:
@@ -205,6 +219,33 @@ def _parse_cost(value: str) -> Decimal:
         raise OrderRuleError(str(exc)) from None
 
 
+# Order IDs are bigint primary keys. A reference is one only when it is written with 0-9 and fits:
+# str.isdigit() also takes "²" and "①" (which int() refuses) and "١٢" (which int() reads as 12).
+_ORDER_ID_MAX = 2**63 - 1
+
+
+def _order_pk(ref: str) -> int | None:
+    """The Order ID `ref` writes, or None when it is not one (then it may be a channel order id)."""
+    if ref.isascii() and ref.isdecimal() and 0 < int(ref) <= _ORDER_ID_MAX:
+        return int(ref)
+    return None
+
+
+# What a package holds (orders.models.Package), checked here so that a row too long for its column
+# is told which value to shorten rather than the database's words.
+_MAX_LENGTHS = {
+    "carrier": ("Carrier", Package._meta.get_field("carrier").max_length),
+    "service": ("Service", Package._meta.get_field("service").max_length),
+    "tracking_url": ("Tracking URL", Package._meta.get_field("tracking_url").max_length),
+}
+
+
+def _check_lengths(values: dict[str, str]) -> None:
+    for name, (label, limit) in _MAX_LENGTHS.items():
+        if limit is not None and len(values[name]) > limit:
+            raise OrderRuleError(f"{label} is at most {limit} characters: shorten it.")
+
+
 def _allowed_company_ids(user: User) -> set[int]:
     return {c.pk for c in user_companies(user) if user_can(user, Permission.PROCESS_ORDERS, c)}
 
@@ -215,8 +256,8 @@ def _find_order(*, order_id: str, channel_order_id: str, companies: set[int]) ->
     orders = Order.objects.filter(company_id__in=companies)
     ref = order_id.strip().lstrip("#")
     if ref:
-        if ref.isdigit():
-            order = orders.filter(pk=int(ref)).first()
+        if (pk := _order_pk(ref)) is not None:
+            order = orders.filter(pk=pk).first()
             if order is not None:
                 return order
             if not channel_order_id:
@@ -245,7 +286,8 @@ def tracking_import(*, file: IO[bytes] | bytes, user: User) -> TrackingImportRep
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
-        raise TrackingImportError(f"This is not a CSV file: {exc}") from None
+        logger.info("event=tracking_import_unreadable_header error=%s", exc)
+        raise TrackingImportError(_NOT_CSV) from None
     columns = _columns(header)
     companies = _allowed_company_ids(user)
     report = TrackingImportReport()
@@ -257,7 +299,8 @@ def tracking_import(*, file: IO[bytes] | bytes, user: User) -> TrackingImportRep
             break
         except csv.Error as exc:
             row_number += 1
-            report.rows.append(RowResult(row_number, "", None, RowOutcome.ERROR, f"Unreadable row: {exc}"))
+            logger.info("event=tracking_import_unreadable_row row=%d error=%s", row_number, exc)
+            report.rows.append(RowResult(row_number, "", None, RowOutcome.ERROR, UNREADABLE_ROW))
             continue
         row_number += 1
         if not any(c.strip() for c in cells):
@@ -286,6 +329,7 @@ def _import_row(
         if not order_ref:
             raise OrderRuleError("The row names no order: fill in Order ID or Channel Order ID.")
         order = _find_order(order_id=cell("order_id"), channel_order_id=cell("channel_order_id"), companies=companies)
+        _check_lengths({name: cell(name) for name in _MAX_LENGTHS})
         ship_date = _parse_date(cell("ship_date")) if cell("ship_date") else company_today(order)
         # Its own transaction (a savepoint if the caller has one): a failed row leaves no trace.
         with transaction.atomic():
@@ -301,9 +345,9 @@ def _import_row(
             )
     except OrderRuleError as exc:
         return RowResult(row_number, order_ref, order.pk if order else None, RowOutcome.ERROR, str(exc))
-    except Exception as exc:  # a database error on one row must not stop the others
+    except Exception:  # a database error (or a bug) on one row must not stop the others
         logger.exception("event=tracking_import_row_failed row=%d order=%s", row_number, order_ref)
-        return RowResult(row_number, order_ref, order.pk if order else None, RowOutcome.ERROR, f"Could not ship: {exc}")
+        return RowResult(row_number, order_ref, order.pk if order else None, RowOutcome.ERROR, ROW_NOT_SAVED)
     message = f"Shipped with {package.carrier} {package.tracking_number}"
     if package.upload_status == UploadStatus.PENDING:
         message += f": {adapter_for(order).upload_note(order)}"

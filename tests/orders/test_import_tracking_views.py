@@ -141,6 +141,8 @@ def test_markup_in_a_row_is_shown_as_text(clerk_client, company_a):
         ("picture.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "This is not a CSV file"),
         ("empty.csv", b"", "The file is empty."),
         ("blank.csv", b"  \n\n", "The file is empty."),
+        ("bom.csv", b"\xef\xbb\xbf", "The file is empty."),
+        ("bom-lines.csv", b"\xef\xbb\xbf\r\n\r\n", "The file is empty."),
         ("notes.csv", b"Hello,World\nfoo,bar\n", "The first row must be a header with the columns"),
     ],
 )

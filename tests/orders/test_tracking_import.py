@@ -250,3 +250,116 @@ def test_a_file_over_2_mb_is_refused(company, clerk):
     with pytest.raises(TrackingImportError, match="at most 2 MB"):
         tracking_import(file=SimpleUploadedFile("t.csv", big, content_type="text/csv"), user=clerk)
     assert not Package.objects.exists()
+
+
+# Points 1 and 5 of issue 14: odd input gets a message for people, never a 500 nor internal text.
+
+INTERNAL_TEXT = ("invalid literal", "<class", "Could not ship:", "character varying", "overflow", "Traceback")
+
+
+@pytest.mark.parametrize("data", [b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n", b"\xef\xbb\xbf \r\n\t\r\n"])
+def test_a_file_that_is_only_a_bom_is_refused_as_empty(company, clerk, data):
+    order = paid(company)
+    before = state(order)
+
+    with pytest.raises(TrackingImportError, match="^The file is empty.$"):
+        tracking_import(file=data, user=clerk)
+
+    assert state(order) == before and not Package.objects.exists()
+
+
+def other_digits(number: int, zero: str) -> str:
+    """`number` written with the ten digits that start at `zero` (Arabic-Indic, fullwidth ...)."""
+    return "".join(chr(ord(zero) + int(d)) for d in str(number))
+
+
+def test_an_order_id_in_digits_other_than_0_to_9_is_not_an_order_id(company, clerk):
+    # given an order, and its id written in Arabic-Indic and fullwidth digits, a superscript, a
+    # number past bigint: str.isdigit() takes them all, int() reads the first two as the id
+    order = paid(company)
+    before = state(order)
+    refs = [other_digits(order.pk, "\u0660"), other_digits(order.pk, "\uff10"), "\u00b2", "\u2460", "9" * 20]
+    text = "Order ID,Carrier,Tracking Number\n" + "".join(f"{ref},Colissimo,6A{i:04}\n" for i, ref in enumerate(refs))
+
+    # when
+    report = tracking_import(file=csv_bytes(text), user=clerk)
+
+    # then no row names our order: each is looked up as a channel order id, and is not found
+    expected = [(RowOutcome.ERROR, f"Order {ref} not found.") for ref in refs]
+    assert [(r.outcome, r.message) for r in report.rows] == expected
+    assert state(order) == before and not Package.objects.exists()
+
+
+def test_values_the_package_cannot_hold_are_named_with_what_to_type(company, clerk):
+    # given a carrier and a service over 100 characters, a tracking URL over 500
+    orders = [paid(company) for _ in range(4)]
+    before = {o.pk: state(o) for o in orders}
+    long_url = "https://suivi.example.fr/" + "a" * 480
+    text = "\n".join(
+        [
+            "Order ID,Carrier,Tracking Number,Ship Date,Service,Tracking URL",
+            f"{orders[0].pk},{'C' * 101},6A0001,,,",
+            f"{orders[1].pk},Colissimo,6A0002,,{'S' * 101},",
+            f"{orders[2].pk},Colissimo,6A0003,,,{long_url}",
+            f"{orders[3].pk},{'C' * 100},6A0004,,{'S' * 100},https://suivi.example.fr/6A0004",
+        ]
+    )
+
+    # when
+    report = tracking_import(file=csv_bytes(text), user=clerk)
+
+    # then each too-long value is reported in words (not the database's), and only the last row ships
+    assert [r.message for r in report.rows[:3]] == [
+        "Carrier is at most 100 characters: shorten it.",
+        "Service is at most 100 characters: shorten it.",
+        "Tracking URL is at most 500 characters: shorten it.",
+    ]
+    assert report.rows[3].outcome == RowOutcome.SHIPPED
+    assert {o.pk: state(o) for o in orders[:3]} == {o.pk: before[o.pk] for o in orders[:3]}
+    assert Package.objects.count() == 1
+
+
+def test_a_database_error_on_a_row_is_reported_without_its_text(company, clerk, monkeypatch):
+    from django.db import DataError
+
+    import orders.tracking_import as module
+
+    # given the database refusing the first row's shipment, as PostgreSQL does a value too large
+    first, second = paid(company), paid(company)
+    real_ship = module.order_ship
+
+    def ship(**kwargs):
+        if kwargs["order"].pk == first.pk:
+            raise DataError("numeric field overflow\nDETAIL:  A field with precision 12, scale 2 must round ...")
+        return real_ship(**kwargs)
+
+    monkeypatch.setattr(module, "order_ship", ship)
+    text = f"Order ID,Carrier,Tracking Number\n{first.pk},Colissimo,6A0001\n{second.pk},Colissimo,6A0002\n"
+
+    # when
+    report = tracking_import(file=csv_bytes(text), user=clerk)
+
+    # then the row says what to do, not what the database said; the next row still ships
+    bad, good = report.rows
+    assert bad.outcome == RowOutcome.ERROR and good.outcome == RowOutcome.SHIPPED
+    assert "nothing was changed" in bad.message.lower()
+    assert not any(text in bad.message for text in INTERNAL_TEXT), bad.message
+    assert not first.packages.exists()
+
+
+def test_a_row_the_csv_reader_cannot_read_is_reported_in_words(company, clerk):
+    # given a row whose quote is never closed, so that its cell runs past the csv module's limit
+    order, after = paid(company), paid(company)
+    before = state(order)
+    text = f'Order ID,Carrier,Tracking Number\n{order.pk},"Colissimo,6A0001\n' + "x" * 140_000 + "\n"
+    text += f"{after.pk},Colissimo,6A0002\n"
+
+    # when
+    report = tracking_import(file=csv_bytes(text), user=clerk)
+
+    # then that row says what to correct, not the reader's words, and nothing of it was applied
+    bad = report.rows[0]
+    assert (bad.row, bad.outcome) == (2, RowOutcome.ERROR)
+    assert bad.message.startswith("This row cannot be read: a cell is far too long, or a quote")
+    assert "field limit" not in bad.message
+    assert state(order) == before

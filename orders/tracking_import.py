@@ -8,9 +8,13 @@ Dates as 2026-03-31, 31/03/2026, 31.03.2026 or 31-03-2026 (day first: a French p
 without a time; a blank ship date means today in the order's company time zone. Shipping costs as
 12.50 or 12,50 (orders.money's rule; spaces and a euro sign are ignored); blank means 0.
 
-Each row is shipped through orders.services.order_ship in its own transaction: a bad row changes
+Each row is shipped through orders.services.order_ship in its own savepoint: a bad row changes
 nothing and does not stop the others. Only orders of the companies where the user may process
 orders are found; any other order is "not found", exactly like one that does not exist.
+
+This module reads the file and ships one row; orders.tracking_import_jobs runs a whole file as a
+background job (a 50,000-row file takes longer than a web request may), row after row, and keeps
+the report.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import io
 import logging
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -42,7 +47,18 @@ logger = logging.getLogger(__name__)
 
 MAX_BYTES = 2 * 1024 * 1024
 
-__all__ = ["MAX_BYTES", "RowOutcome", "RowResult", "TrackingImportError", "TrackingImportReport", "tracking_import"]
+__all__ = [
+    "MAX_BYTES",
+    "Record",
+    "RowOutcome",
+    "RowResult",
+    "TrackingFile",
+    "TrackingImportError",
+    "TrackingImportReport",
+    "tracking_file_read",
+    "tracking_import_companies",
+    "tracking_row_import",
+]
 
 
 class TrackingImportError(ValueError):
@@ -273,47 +289,83 @@ def _find_order(*, order_id: str, channel_order_id: str, companies: set[int]) ->
     return matches[0]
 
 
-def tracking_import(*, file: IO[bytes] | bytes, user: User) -> TrackingImportReport:
-    """Import Tracking: ship each row's order (SPEC S8) and report each row's result.
+@dataclass(frozen=True)
+class Record:
+    """One record under the header: its place among them, its row number in the file, its cells."""
 
-    Raises TrackingImportError, changing nothing, when the file cannot be read as a CSV of
-    shipments (not a CSV, larger than 2 MB, no known header). A row's own problem (order not
-    found, On Hold, already shipped, a bad tracking number or date...) is reported for that row;
-    the other rows go on. Rows with every cell blank are ignored.
+    index: int  # 0 for the first record under the header
+    row: int  # the row number in the file: the header is row 1 (a spreadsheet's numbering)
+    cells: list[str] | None  # None: the csv reader could not read it
+
+
+class TrackingFile:
+    """A file that passed the whole-file checks: its text, its columns, and its records in order.
+
+    Reading the records again gives the same ones in the same order, so a job that stopped after
+    N records resumes with `records(start=N)`.
     """
-    text = _decode(_read(file))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text.splitlines()[0]))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error) as exc:
-        logger.info("event=tracking_import_unreadable_header error=%s", exc)
-        raise TrackingImportError(_NOT_CSV) from None
-    columns = _columns(header)
-    companies = _allowed_company_ids(user)
-    report = TrackingImportReport()
-    row_number = 1
-    while True:
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.delimiter = _delimiter(text.splitlines()[0])
         try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            row_number += 1
-            logger.info("event=tracking_import_unreadable_row row=%d error=%s", row_number, exc)
-            report.rows.append(RowResult(row_number, "", None, RowOutcome.ERROR, UNREADABLE_ROW))
-            continue
-        row_number += 1
-        if not any(c.strip() for c in cells):
-            continue
-        report.rows.append(_import_row(row_number, cells, columns, companies, user))
-    logger.info(
-        "event=tracking_import user=%s rows=%d shipped=%d errors=%d",
-        user.pk,
-        len(report.rows),
-        report.shipped,
-        report.errors,
-    )
-    return report
+            header = next(self._reader())
+        except (StopIteration, csv.Error) as exc:
+            logger.info("event=tracking_import_unreadable_header error=%s", exc)
+            raise TrackingImportError(_NOT_CSV) from None
+        self.columns = _columns(header)
+
+    def _reader(self) -> Iterator[list[str]]:
+        return csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
+
+    def records(self, start: int = 0) -> Iterator[Record]:
+        """The records under the header, from the one at `start` on."""
+        reader = self._reader()
+        next(reader)  # the header, read by __init__
+        index = 0
+        while True:
+            try:
+                cells: list[str] | None = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if index >= start:
+                    logger.info("event=tracking_import_unreadable_row row=%d error=%s", index + 2, exc)
+                cells = None
+            if index >= start:
+                yield Record(index=index, row=index + 2, cells=cells)
+            index += 1
+
+    def count(self) -> int:
+        return sum(1 for _ in self.records())
+
+
+def tracking_file_read(file: IO[bytes] | bytes) -> TrackingFile:
+    """The file, once it is a CSV of shipments; TrackingImportError otherwise (not a CSV, empty,
+    larger than 2 MB, no known header), and then nothing has changed."""
+    return TrackingFile(_decode(_read(file)))
+
+
+def tracking_import_companies(user: User) -> set[int]:
+    """The companies whose orders `user` may ship: a row naming any other order is "not found"."""
+    return _allowed_company_ids(user)
+
+
+def tracking_row_import(
+    *, record: Record, columns: dict[str, int], companies: set[int], user: User
+) -> RowResult | None:
+    """Ship the order `record` names (SPEC S8: a Ship Order with the same rules) and say how it went;
+    None for a row with every cell blank, which is ignored.
+
+    The row is its own savepoint: a refused row (order not found, On Hold, already shipped, a bad
+    tracking number or date...) or a database error leaves no trace and does not break the
+    caller's transaction, in which the caller records the result.
+    """
+    if record.cells is None:
+        return RowResult(record.row, "", None, RowOutcome.ERROR, UNREADABLE_ROW)
+    if not any(c.strip() for c in record.cells):
+        return None
+    return _import_row(record.row, record.cells, columns, companies, user)
 
 
 def _import_row(
@@ -326,13 +378,15 @@ def _import_row(
     order_ref = cell("order_id") or cell("channel_order_id")
     order: Order | None = None
     try:
-        if not order_ref:
-            raise OrderRuleError("The row names no order: fill in Order ID or Channel Order ID.")
-        order = _find_order(order_id=cell("order_id"), channel_order_id=cell("channel_order_id"), companies=companies)
-        _check_lengths({name: cell(name) for name in _MAX_LENGTHS})
-        ship_date = _parse_date(cell("ship_date")) if cell("ship_date") else company_today(order)
-        # Its own transaction (a savepoint if the caller has one): a failed row leaves no trace.
+        # Lookups included: a database error anywhere in the row must not poison the caller's transaction.
         with transaction.atomic():
+            if not order_ref:
+                raise OrderRuleError("The row names no order: fill in Order ID or Channel Order ID.")
+            order = _find_order(
+                order_id=cell("order_id"), channel_order_id=cell("channel_order_id"), companies=companies
+            )
+            _check_lengths({name: cell(name) for name in _MAX_LENGTHS})
+            ship_date = _parse_date(cell("ship_date")) if cell("ship_date") else company_today(order)
             package = order_ship(
                 order=order,
                 by=user,

@@ -15,4 +15,15 @@ urlpatterns = [
     path("bulk/jobs/<str:job_id>/", bulk_actions.bulk_job, name="bulk_job"),
     path("import-tracking/", tracking_import.import_tracking, name="import_tracking"),
     path("import-tracking/report/", tracking_import.import_tracking_report, name="import_tracking_report"),
+    path("import-tracking/<int:job_id>/", tracking_import.import_tracking_job, name="import_tracking_job"),
+    path(
+        "import-tracking/<int:job_id>/progress/",
+        tracking_import.import_tracking_job_progress,
+        name="import_tracking_job_progress",
+    ),
+    path(
+        "import-tracking/<int:job_id>/resume/",
+        tracking_import.import_tracking_job_resume,
+        name="import_tracking_job_resume",
+    ),
 ]

@@ -1,30 +1,39 @@
-"""Manage Orders > Actions > Import Tracking (SPEC S8): upload a CSV of shipments, see each row's result.
+"""Manage Orders > Actions > Import Tracking (SPEC S8): upload a CSV of shipments, follow the import
+in the background, read each row's result.
 
-The POST imports (orders.tracking_import does the work, row by row) and redirects to the report,
-kept in the session: reloading the report never imports the file a second time.
+The POST checks the file as a whole (a bad file: a message, nothing changed), keeps it as a job
+and redirects to the job's page; a Celery task ships the rows (orders.tracking_import_jobs). The
+page polls its progress with htmx and, once the job is done, shows the report, kept with the job:
+it can be read again later from the Import Tracking page. A job is its owner's only.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from sellercloud.models import User
 from sellercloud.permissions import Permission
 
 from ..filters import order_scope
 from ..forms import TrackingImportForm
-from ..tracking_import import RowOutcome, TrackingImportError, tracking_import
+from ..models import TrackingImportJob, TrackingImportRow
+from ..tracking_import import TrackingImportError
+from ..tracking_import_jobs import (
+    tracking_import_job_fail_if_stale,
+    tracking_import_job_resume,
+    tracking_import_job_start,
+)
 
-SESSION_KEY = "orders:tracking_import_report"
-REPORT_ROWS_KEPT = 5000  # the counts cover every row; the session keeps this many rows' results
+REPORT_PAGE_ROWS = 500
+RECENT_JOBS = 10
 # What the page shows as the file's shape (the columns orders.tracking_import reads).
 SAMPLE = (
     "Order ID,Channel Order ID,Carrier,Tracking Number,Ship Date\n"
@@ -41,46 +50,84 @@ def _importer(request: HttpRequest) -> User:
     return user
 
 
-def _import(request: HttpRequest, form: TrackingImportForm, user: User) -> bool:
-    """Run the import and keep its report for the report page; a bad file: a message, nothing changed."""
-    file = form.cleaned_data["file"]
-    try:
-        report = tracking_import(file=file, user=user)
-    except TrackingImportError as exc:
-        messages.error(request, f"Nothing was imported: {exc}")
-        return False
-    rows = [{**asdict(r), "shipped": r.outcome == RowOutcome.SHIPPED} for r in report.rows[:REPORT_ROWS_KEPT]]
-    request.session[SESSION_KEY] = {
-        "file": file.name,
-        "rows": rows,
-        "total": len(report.rows),
-        "shipped": report.shipped,
-        "errors": report.errors,
-    }
-    return True
+def _job(request: HttpRequest, job_id: int) -> TrackingImportJob:
+    """The user's own job, its stale heartbeat (a killed worker) turned into Failed; 404 otherwise."""
+    user = _importer(request)
+    job = TrackingImportJob.objects.filter(pk=job_id, user=user).defer("content").first()
+    if job is None:
+        raise Http404("No such import.")
+    return tracking_import_job_fail_if_stale(job)
 
 
 @login_required
 def import_tracking(request: HttpRequest) -> HttpResponse:
-    """The upload form (GET); the import (POST, then the report)."""
+    """The upload form and the user's recent imports (GET); the upload (POST, then the job's page)."""
     user = _importer(request)
     posted = request.method == "POST"
     form = TrackingImportForm(request.POST, request.FILES) if posted else TrackingImportForm()
     if posted:
-        if form.is_valid() and _import(request, form, user):
-            return redirect("orders:import_tracking_report")
+        if form.is_valid():
+            file = form.cleaned_data["file"]
+            try:
+                job = tracking_import_job_start(file=file, user=user, name=file.name)
+            except TrackingImportError as exc:
+                messages.error(request, f"Nothing was imported: {exc}")
+            else:
+                return redirect("orders:import_tracking_job", job_id=job.pk)
         if form.errors:
             messages.error(request, "Nothing was imported: " + " ".join(form.errors.get("file", ["check the file."])))
-    context: dict[str, Any] = {"title": "Import Tracking", "form": form, "sample": SAMPLE}
+    recent = TrackingImportJob.objects.filter(user=user).defer("content")[:RECENT_JOBS]
+    context: dict[str, Any] = {"title": "Import Tracking", "form": form, "sample": SAMPLE, "recent": recent}
     return render(request, "orders/tracking_import.html", context)
 
 
 @login_required
 @require_GET
 def import_tracking_report(request: HttpRequest) -> HttpResponse:
-    """The last import's report: each row's result, with the counts."""
-    _importer(request)
-    report = request.session.get(SESSION_KEY)
-    if report is None:
+    """The last import's page (the address the report had when it was kept in the session)."""
+    user = _importer(request)
+    job = TrackingImportJob.objects.filter(user=user).only("pk").first()
+    if job is None:
         return redirect("orders:import_tracking")
-    return render(request, "orders/tracking_import_report.html", {"title": "Import Tracking: report", "report": report})
+    return redirect("orders:import_tracking_job", job_id=job.pk)
+
+
+@login_required
+@require_GET
+def import_tracking_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    """An import's page: its progress while it runs; its report (each row's result) once it stops.
+
+    The report is paged; `?show=errors` lists the rows that were not shipped.
+    """
+    job = _job(request, job_id)
+    errors_only = request.GET.get("show") == "errors"
+    rows = job.rows.all() if not errors_only else job.rows.filter(outcome=TrackingImportRow.Outcome.ERROR)
+    page = (
+        None if job.is_active else Paginator(rows.order_by("row"), REPORT_PAGE_ROWS).get_page(request.GET.get("page"))
+    )
+    context = {"title": "Import Tracking: report", "job": job, "page": page, "errors_only": errors_only}
+    return render(request, "orders/tracking_import_job.html", context)
+
+
+@login_required
+@require_GET
+def import_tracking_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The progress panel, which the page asks for every second while the job runs. Once the job
+    stops, htmx reloads the whole page (HX-Refresh), which then shows the report and stops asking."""
+    job = _job(request, job_id)
+    response = render(request, "orders/_tracking_import_progress.html", {"job": job})
+    if not job.is_active and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def import_tracking_job_resume(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Resume a Failed import from the first row not done."""
+    job = _job(request, job_id)
+    if tracking_import_job_resume(job=job):
+        messages.success(request, f"Import resumed from row {job.next_row + 2}.")
+    else:
+        messages.error(request, "This import is not stopped: there is nothing to resume.")
+    return redirect("orders:import_tracking_job", job_id=job.pk)

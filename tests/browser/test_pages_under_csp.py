@@ -17,7 +17,8 @@ from orders.bulk import bulk_job_run_chunk
 from orders.choices import OrderStatus, UploadStatus
 from orders.models import Order
 from orders.payments import order_refresh_payment_status
-from orders.tasks import bulk_apply_task
+from orders.tasks import bulk_apply_task, tracking_import_job_task
+from orders.tracking_import_jobs import tracking_import_job_run
 from sellercloud.models import Membership
 from tests.browser.test_shell import log_in
 from tests.factories import (
@@ -72,7 +73,7 @@ def shop(transactional_db):
     return company, account, run, {"to_ship": to_ship, "spare": spare, "shipped": shipped, "failed": failed}
 
 
-def test_every_page_works_under_the_policy(page, live_server, shop):
+def test_every_page_works_under_the_policy(page, live_server, shop, monkeypatch):
     company, account, run, orders = shop
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -126,7 +127,9 @@ def test_every_page_works_under_the_policy(page, live_server, shop):
     page.get_by_label("Operation Type").select_option(label="Gift card (23.79 EUR paid, 23.79 refundable)")
     assert page.get_by_label("Amount To Refund").input_value() == "23.79"
 
-    # Import Tracking: a file in, a report out
+    # Import Tracking: a file in, a report out (the job run at once, as a free worker would;
+    # tests/browser/test_import_tracking.py follows a job's progress)
+    monkeypatch.setattr(tracking_import_job_task, "delay", lambda job_id: tracking_import_job_run(job_id=job_id))
     page.goto(f"{url}/orders/import-tracking/")
     csv = f"order_id,carrier,tracking number\n{orders['to_ship'].pk},La Poste Colissimo,6A98\n"
     page.locator('input[type="file"]').set_input_files(

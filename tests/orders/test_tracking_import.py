@@ -13,7 +13,8 @@ from django.utils import timezone
 from orders.choices import OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
 from orders.models import Order, OrderEvent, Package
 from orders.services import order_hold
-from orders.tracking_import import MAX_BYTES, RowOutcome, TrackingImportError, tracking_import
+from orders.tracking_import import MAX_BYTES, RowOutcome, TrackingImportError
+from orders.tracking_import_jobs import tracking_import
 from tests.factories import CdiscountAccountFactory, CompanyFactory, MembershipFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

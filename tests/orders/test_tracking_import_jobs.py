@@ -301,3 +301,12 @@ def test_a_file_of_another_users_companies_ships_nothing_of_them(company, clerk)
 
     assert report(job)[0] == (2, "error", f"Order {elsewhere.pk} not found.")
     assert not elsewhere.packages.exists() and mine.packages.count() == 1
+
+
+def test_a_file_with_only_its_header_completes_with_an_empty_report(company, clerk):
+    job = jobs.tracking_import_job_create(file=b"Order ID,Carrier,Tracking Number\r\n", user=clerk)
+
+    assert job.total_rows == 0
+    assert jobs.tracking_import_job_run(job_id=job.pk) == jobs.RunOutcome.COMPLETED
+    job.refresh_from_db()
+    assert (job.status, job.next_row, job.percent, report(job)) == (Status.COMPLETED, 0, 100, [])

@@ -119,6 +119,26 @@ def user_update(
 
 
 @transaction.atomic
+def user_edit(
+    *,
+    user: User,
+    first_name: str,
+    last_name: str,
+    email: str,
+    is_client_admin: bool,
+    grants: Grants,
+    by: User,
+) -> User:
+    """Edit User's Save: the name, email and role, and the memberships, all or nothing (a refused
+    membership change must not leave the name change saved under an error message)."""
+    user_update(
+        user=user, first_name=first_name, last_name=last_name, email=email, is_client_admin=is_client_admin, by=by
+    )
+    user_set_memberships(user=user, grants=grants, by=by)
+    return user
+
+
+@transaction.atomic
 def user_set_memberships(*, user: User, grants: Grants, by: User) -> None:
     """Make `user`'s memberships exactly `grants`: one per company listed, with exactly those
     permissions; memberships of companies not listed are removed."""

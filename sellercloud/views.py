@@ -184,15 +184,15 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     grid = MembershipGridForm(data, companies=companies, memberships=user.memberships.all())
     if request.method == "POST" and form.is_valid() and grid.is_valid():
         try:
-            services.user_update(
+            services.user_edit(
                 user=user,
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
                 email=form.cleaned_data["email"],
                 is_client_admin=form.cleaned_data["is_client_admin"],
+                grants=grid.grants(),
                 by=admin,
             )
-            services.user_set_memberships(user=user, grants=grid.grants(), by=admin)
         except (services.ServiceError, ValidationError) as e:
             messages.error(request, "; ".join(getattr(e, "messages", [str(e)])))
         else:

@@ -8,6 +8,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from sellercloud import services
 from sellercloud.models import Membership, Permission, User
 from tests.factories import CdiscountAccountFactory, CompanyFactory, MembershipFactory, UserFactory
 
@@ -441,6 +442,30 @@ def test_edit_changes_memberships(admin_client, employee_of_a, two_companies):
     membership = Membership.objects.get(user=employee_of_a)
     assert membership.company == b
     assert membership.can_cancel_orders and not membership.can_view_orders
+
+
+def test_edit_is_all_or_nothing_when_the_memberships_are_refused(
+    admin_client, employee_of_a, two_companies, monkeypatch
+):
+    # given the memberships' save refuses (whatever the reason)
+    a, b = two_companies
+    before = (employee_of_a.first_name, employee_of_a.last_name, employee_of_a.email)
+
+    def refuse(**kwargs):
+        raise services.ServiceError("The memberships could not be saved.")
+
+    monkeypatch.setattr(services, "user_set_memberships", refuse)
+    data = {"first_name": "Renamed", "last_name": "Meanwhile", "email": "renamed@example.test"}
+    data |= {f"c{b.pk}_assigned": "on", f"c{b.pk}_can_cancel_orders": "on"}
+
+    # when the Client Admin saves a new name and new companies
+    response = admin_client.post(reverse("user_edit", args=[employee_of_a.pk]), data, follow=True)
+
+    # then the page says so and the name change is not kept either
+    assert "The memberships could not be saved." in response.content.decode()
+    employee_of_a.refresh_from_db()
+    assert (employee_of_a.first_name, employee_of_a.last_name, employee_of_a.email) == before
+    assert Membership.objects.get(user=employee_of_a).company == a
 
 
 def test_edit_shows_current_permissions_ticked(admin_client, two_companies):

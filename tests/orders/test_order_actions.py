@@ -19,6 +19,7 @@ from django.utils import timezone
 from channels.cdiscount.parsing import parse_order
 from channels.download.upsert import order_upsert_from_cdiscount
 from channels.models import CarrierMapping
+from orders.actions import ORDER_ACTIONS
 from orders.choices import EventKind, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
 from orders.models import Order, OrderEvent, Package, Refund
 from orders.payments import order_refresh_payment_status
@@ -35,18 +36,8 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-ACTION_NAMES = [
-    "cancel",
-    "refund",
-    "ship",
-    "accept",
-    "refuse",
-    "hold",
-    "release_hold",
-    "resolve_problem",
-    "add_note",
-    "edit_address",
-]
+# Every action of Order Details: orders' own (one declaration each) and Cdiscount's.
+ACTION_NAMES = [declared.url_name.removeprefix("orders:") for declared in ORDER_ACTIONS] + ["accept", "refuse"]
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from sellercloud.inputs import BoundedDateField, coerce_id, parse_id
 from sellercloud.models import Company, User
 from sellercloud.permissions import Permission, user_can
 
@@ -128,8 +129,8 @@ def search_q(term: str) -> Q:
         # name; and the trigrams of long digit strings match nearly every row's reference-like
         # text, which would make the name lookup the slowest part of an id search.
         parts.append(Order.objects.filter(customer_name__icontains=term).values("pk"))
-    if term.isdigit() and len(term) < 19:  # fits a bigint: it may be an Order ID
-        parts.append(Order.objects.filter(pk=int(term)).values("pk"))
+    if (order_id := parse_id(term)) is not None:  # ASCII digits that fit a bigint: maybe an Order ID
+        parts.append(Order.objects.filter(pk=order_id).values("pk"))
     # Model orderings are dropped: a compound statement cannot sort its parts.
     first, *rest = (part.order_by() for part in parts)
     return Q(pk__in=first.union(*rest))
@@ -148,7 +149,7 @@ class OrderFilterForm(forms.Form):
     channel = forms.MultipleChoiceField(
         label="Channel", choices=Channel.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
-    company = forms.TypedChoiceField(label="Company", coerce=int, required=False, empty_value=None)
+    company = forms.TypedChoiceField(label="Company", coerce=coerce_id, required=False, empty_value=None)
     status = forms.MultipleChoiceField(
         label="Order Status",
         choices=OrderStatus.choices,
@@ -167,8 +168,10 @@ class OrderFilterForm(forms.Form):
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 3}),
     )
-    date_from = forms.DateField(label="Order Date from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="Order Date to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BoundedDateField(
+        label="Order Date from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = BoundedDateField(label="Order Date to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(
         label="Search",
         required=False,

@@ -388,6 +388,58 @@ def test_a_saved_view_name_is_unique_per_user(employee_client, employee):
 # --- Bad query strings --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("term", ["²", "①", "٣", "0", "99999999999999999999", "9223372036854775808"])
+def test_digits_that_are_no_order_id_search_without_an_error(employee_client, company_a, term):
+    # ² and ① pass str.isdigit() and then fail int(); the others are outside a bigint or below 1.
+    OrderFactory(company=company_a, channel_order_id="2611ABC")
+
+    response = employee_client.get(LIST, {"q": term})
+
+    assert response.status_code == 200
+    assert shown_ids(response) == []
+
+
+def test_the_largest_order_id_is_still_searched(employee_client, company_a):
+    order = OrderFactory(company=company_a)
+
+    response = employee_client.get(LIST, {"q": f" {order.pk} "})
+
+    assert shown_ids(response) == [order.pk]
+    assert employee_client.get(LIST, {"q": "9223372036854775807"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date_to=9999-12-31",  # the day after does not exist
+        "date_from=0001-01-01",  # before year 1 in UTC: SQLite cannot convert it
+        "date_from=1999-12-31",
+        "date_to=9999-12-31&date_from=0001-01-01",
+        "date_to=0001-01-01",
+    ],
+)
+def test_dates_outside_the_sane_range_are_not_applied_and_say_which_dates_work(employee_client, company_a, query):
+    order = OrderFactory(company=company_a)
+
+    response = employee_client.get(f"{LIST}?{query}")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Some filters were not applied" in html
+    assert "Enter a date from 2000-01-01 to " in html
+    assert shown_ids(response) == [order.pk]
+
+
+def test_a_date_range_at_the_edges_of_the_sane_range_is_applied(employee_client, company_a):
+    order = OrderFactory(company=company_a)
+    latest = timezone.localdate() + timedelta(days=366)
+
+    response = employee_client.get(LIST, {"date_from": "2000-01-01", "date_to": latest.isoformat()})
+
+    assert "Some filters were not applied" not in response.content.decode()
+    assert shown_ids(response) == [order.pk]
+
+
 @pytest.mark.parametrize(
     "query",
     [

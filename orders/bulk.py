@@ -23,9 +23,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from sellercloud.models import User
-from sellercloud.permissions import Permission, user_can
+from sellercloud.permissions import Permission
 
-from .filters import localise
+from .filters import localise, user_can_act_on_orders
 from .models import BulkActionFavorite, Order
 from .rules import OrderRuleError
 from .services import order_hold, order_release_hold
@@ -120,15 +120,16 @@ def bulk_apply(*, action: str, order_ids: Iterable[int], user: User, text: str =
 
     Each order is its own transaction (the service's), so one refused order (Completed, say)
     leaves the others done, and a run cut short is simply run again. The permission is checked
-    again here, per company, because a background chunk runs later than the click.
+    again here, per company, because a background chunk runs later than the click; like the
+    page, it needs View orders as well as Process orders (orders.filters.user_can_act_on_orders).
     """
     if action not in (BulkActionKind.HOLD, BulkActionKind.RELEASE_HOLD):
         raise ValueError(f"{action!r} is not a hold action")
     result = BulkResult()
     orders = Order.objects.filter(pk__in=list(order_ids)).select_related("company").order_by("pk")
     for order in orders.iterator(chunk_size=500):
-        if not user_can(user, Permission.PROCESS_ORDERS, order.company_id):
-            result.failed.append((order.pk, f"You may not process orders of {order.company.name}."))
+        if not user_can_act_on_orders(user, Permission.PROCESS_ORDERS, order.company_id):
+            result.failed.append((order.pk, f"You may not view and process orders of {order.company.name}."))
             continue
         try:
             if action == BulkActionKind.HOLD:

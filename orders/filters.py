@@ -80,6 +80,12 @@ GRID_FIELDS = (
 # --- Scope --------------------------------------------------------------------------------------
 
 
+def user_can_act_on_orders(user: User, permission: Permission, company: Company | int) -> bool:
+    """`permission` on orders of `company`, which needs View orders there too: what a user cannot
+    open, they cannot change in bulk either."""
+    return user_can(user, Permission.VIEW_ORDERS, company) and user_can(user, permission, company)
+
+
 @dataclass(frozen=True)
 class OrderScope:
     """What one user may see on Manage Orders: the companies, and the orders of those companies."""
@@ -93,14 +99,15 @@ class OrderScope:
 
 
 def order_scope(user: User, permission: Permission = Permission.VIEW_ORDERS) -> OrderScope:
-    """The companies where `user` has `permission`, and a queryset of their orders only.
+    """The companies where `user` may view orders and has `permission`, and their orders only.
 
-    Every company is read once and each is asked through `user_can` (SPEC S3: one function
-    decides). When the user may see them all, the queryset carries no company condition, which
-    keeps the page queries on their best indexes.
+    View orders is always needed: an action on orders (a bulk hold, say) never reaches an order
+    its user could not open (issue 14). Every company is read once and each is asked through
+    `user_can` (SPEC S3: one function decides). When the user may see them all, the queryset
+    carries no company condition, which keeps the page queries on their best indexes.
     """
     every_company = list(Company.objects.order_by("name"))
-    allowed = [c for c in every_company if user_can(user, permission, c)]
+    allowed = [c for c in every_company if user_can_act_on_orders(user, permission, c)]
     orders = Order.objects.all()
     if len(allowed) != len(every_company):
         orders = orders.filter(company_id__in=[c.pk for c in allowed])

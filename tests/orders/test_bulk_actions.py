@@ -170,6 +170,40 @@ def test_without_process_orders_holds_are_shown_disabled_and_refused(client, com
     assert order.status == OrderStatus.IN_PROCESS
 
 
+def test_process_without_view_orders_cannot_hold_orders_it_cannot_open(client, company_a):
+    # given a member who may process but not view the orders of company A
+    member = UserFactory()
+    MembershipFactory(user=member, company=company_a, can_view_orders=False, can_process_orders=True)
+    order = OrderFactory(company=company_a)
+    client.force_login(member)
+    assert client.get(reverse("orders:detail", args=[order.pk])).status_code == 404
+
+    # when they post a confirmed hold of it, ticked or as all filtered orders
+    confirm = client.post(BULK, {"action": "hold", "ids": [order.pk]})
+    client.post(BULK, {"action": "hold", "ids": [order.pk], "confirmed": "1", "text": "x"})
+    client.post(BULK, {"action": "hold", "all": "1", "confirmed": "1", "text": "x"})
+
+    # then nothing reaches the order
+    assert "on <strong>0 orders</strong>" in confirm.content.decode()
+    order.refresh_from_db()
+    assert (order.status, order.hold_reason) == (OrderStatus.IN_PROCESS, "")
+    assert OrderEvent.objects.filter(order=order).count() == 0
+
+
+def test_a_background_chunk_rechecks_view_orders(company_a):
+    member = UserFactory()
+    MembershipFactory(user=member, company=company_a, can_view_orders=False, can_process_orders=True)
+    order = OrderFactory(company=company_a)
+
+    result = bulk_apply(action="hold", order_ids=[order.pk], user=member, text="x")
+
+    assert result.changed == 0
+    assert result.failed == [(order.pk, f"You may not view and process orders of {company_a.name}.")]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.IN_PROCESS
+    assert hold_events(order) == []
+
+
 # --- In the background ----------------------------------------------------------------------------------
 
 

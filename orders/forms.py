@@ -15,6 +15,8 @@ from typing import Any
 
 from django import forms
 
+from sellercloud.inputs import BoundedDateField, IdListField
+
 from .choices import RefundMethod
 from .models import Order, Payment
 from .money import MoneyField
@@ -27,6 +29,36 @@ class ReasonForm(forms.Form):
     """Set Cancelled Internally, Set On Hold: one reason."""
 
     reason = forms.CharField(max_length=255, widget=forms.TextInput(attrs={"size": 60}))
+
+
+# Free text posted without a form page of its own (the bulk confirmation, Release Hold from the
+# menu) still goes through a CharField: it refuses the NUL character, which PostgreSQL cannot store.
+_TEXT_ERRORS = {
+    "null_characters_not_allowed": "The text holds a NUL character, which cannot be stored: type it again.",
+    "max_length": "Keep the text to %(limit_value)d characters or fewer (it has %(show_value)d).",
+}
+
+
+class BulkActionForm(forms.Form):
+    """A Manage Orders bulk action's selection and text (the action and its target are the view's)."""
+
+    ids = IdListField(required=False)
+    text = forms.CharField(required=False, max_length=255, error_messages=_TEXT_ERRORS)
+
+
+class ReleaseHoldForm(forms.Form):
+    """Release Hold from the Actions menu: an optional note."""
+
+    note = forms.CharField(required=False, error_messages=_TEXT_ERRORS)
+
+
+class SavedViewNameForm(forms.Form):
+    """Save the current filters as a view: its name (cut to the column's 100 characters)."""
+
+    name = forms.CharField(error_messages={**_TEXT_ERRORS, "required": "Give the view a name."})
+
+    def clean_name(self) -> str:
+        return str(self.cleaned_data["name"])[:100]
 
 
 class NoteForm(forms.Form):
@@ -47,7 +79,7 @@ class RefundForm(forms.Form):
 
     payment = PaymentChoiceField(queryset=Payment.objects.none(), label="Operation Type", empty_label=None)
     amount = MoneyField(label="Amount To Refund")
-    refund_date = forms.DateField(label="Refund Date", widget=forms.DateInput(attrs={"type": "date"}))
+    refund_date = BoundedDateField(label="Refund Date", widget=forms.DateInput(attrs={"type": "date"}))
     notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
     refund_method = forms.ChoiceField(label="Refund Method", choices=[("", "—")] + RefundMethod.choices, required=False)
     reference_number = forms.CharField(label="Reference Number", max_length=100, required=False)
@@ -76,7 +108,7 @@ class ShipForm(forms.Form):
     # Plain text fields: the tracking rules (length, characters, http/https) are the service's.
     tracking_number = forms.CharField(label="Tracking number", max_length=200)
     tracking_url = forms.CharField(label="Tracking URL", max_length=500, required=False)
-    ship_date = forms.DateField(label="Ship date", widget=forms.DateInput(attrs={"type": "date"}))
+    ship_date = BoundedDateField(label="Ship date", widget=forms.DateInput(attrs={"type": "date"}))
     shipping_cost = MoneyField(label="Shipping cost", initial=Decimal("0.00"))
 
     def __init__(self, *args: Any, order: Order, templates: dict[str, str], **kwargs: Any) -> None:

@@ -27,7 +27,7 @@ from .. import services
 from ..actions import order_action
 from ..channel_registry import ChannelAction, adapter_for, channel_action
 from ..choices import OrderStatus, PaymentStatus
-from ..forms import AddressForm, NoteForm, ReasonForm, RefundForm, ShipForm
+from ..forms import AddressForm, NoteForm, ReasonForm, RefundForm, ReleaseHoldForm, ShipForm
 from ..models import Order, Package
 from ..rules import Action, OrderRuleError, why_not
 from ..selectors import order_for_user_or_404
@@ -215,9 +215,13 @@ def order_edit_address(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_release_hold(request: HttpRequest, order_id: int) -> HttpResponse:
     """Release Hold: the status before the hold comes back (the one hold service records it)."""
     order = _order(request, order_id, Action.RELEASE_HOLD)
+    form = ReleaseHoldForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Nothing was changed: " + " ".join(form.errors["note"]))
+        return _back(order)
 
     def call() -> str:
-        if not services.order_release_hold(order=order, by=_user(request), note=request.POST.get("note", "")):
+        if not services.order_release_hold(order=order, by=_user(request), note=form.cleaned_data["note"]):
             raise OrderRuleError(why_not(order, Action.RELEASE_HOLD) or "The order is not On Hold.")
         status = Order.objects.values_list("status", flat=True).get(pk=order.pk)
         return f"Hold released: the order is {OrderStatus(status).label}."

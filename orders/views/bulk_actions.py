@@ -8,9 +8,12 @@ POST (`confirmed=1`) runs it, in the request for a few orders, in the background
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
+from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,21 +32,31 @@ from ..bulk import (
     orders_csv_lines,
 )
 from ..filters import OrderFilterForm, order_scope
+from ..forms import BulkActionForm
 from ..models import Order
 
+# Fields of the filter form that choose a page, not orders: an error there changes no target.
+PAGING_FIELDS = frozenset({"sort", "per_page", "page"})
 
-def _target(request: HttpRequest, action: BulkAction) -> tuple[QuerySet[Order], OrderFilterForm, bool]:
-    """The orders the action applies to, limited to the companies where the user may do it."""
+
+def _target(request: HttpRequest, action: BulkAction, ids: list[int]) -> tuple[QuerySet[Order], OrderFilterForm, bool]:
+    """The orders the action applies to, limited to the companies where the user may view orders
+    and do it (orders.filters.order_scope)."""
     user: User = request.user  # type: ignore[assignment]
     scope = order_scope(user, action.permission)
     form = OrderFilterForm(QueryDict(request.POST.get("query", "")), companies=scope.companies)
     every = request.POST.get("all") == "1"
-    if every:
-        orders = form.filter_qs(scope.orders)
-    else:
-        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
-        orders = scope.orders.filter(pk__in=ids)
+    orders = form.filter_qs(scope.orders) if every else scope.orders.filter(pk__in=ids)
     return orders, form, every
+
+
+def _refusal(form: Form, names: Iterable[str] | None = None) -> str:
+    """Why nothing was done: the form's own sentences, each after its field's label."""
+    parts = []
+    for name in names if names is not None else form.errors:
+        label = form.fields[name].label if name in form.fields else None
+        parts += [f"{label}: {error}" if label else str(error) for error in form.errors[name]]
+    return "Nothing was done: " + " ".join(parts)
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -59,15 +72,26 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
         raise Http404("No such action.")
     if action.url_name:  # it acts on a file, not on the selection: its own page
         return redirect(action.url_name)
-    orders, form, every = _target(request, action)
+    posted = BulkActionForm(request.POST)
+    if not posted.is_valid():
+        messages.error(request, _refusal(posted))
+        return _back(request)
+    ids = posted.cleaned_data["ids"]
+    orders, form, every = _target(request, action, ids)
     confirmed = request.POST.get("confirmed") == "1"
-    if not every and not request.POST.getlist("ids"):
+    if not every and not ids:
         messages.error(request, "Select at least one order, or choose all orders matching the filters.")
+        return _back(request)
+    if every and (unapplied := [name for name in form.errors if name not in PAGING_FIELDS]):
+        # The grid showed these filters as not applied: acting on "all" would reach more orders.
+        messages.error(
+            request, f"{_refusal(form, unapplied)} Correct the filters before acting on all matching orders."
+        )
         return _back(request)
     if not action.changes_orders and (confirmed or not every):
         return _export_csv(orders, form)
     count = orders.count()
-    text = request.POST.get("text", "").strip()
+    text = posted.cleaned_data["text"].strip()
     if not confirmed or (action.asks_required and not text):
         if confirmed:
             messages.error(request, f"Give a {action.asks.lower()} for “{action.label}”.")
@@ -79,7 +103,7 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
                 "action": action,
                 "count": count,
                 "every": every,
-                "ids": request.POST.getlist("ids"),
+                "ids": ids,
                 "query": request.POST.get("query", ""),
                 "text": text,
             },

@@ -27,6 +27,7 @@ from sellercloud.permissions import user_can
 from ..bulk import BULK_ACTIONS, bulk_actions_menu, bulk_favorite_toggle
 from ..choices import Channel, OrderStatus, PaymentStatus, ShippingStatus
 from ..filters import DEFAULT_SORT, OrderFilterForm, order_page, order_scope
+from ..forms import SavedViewNameForm
 from ..models import BulkActionFavorite, Order
 
 # Columns of the grid (SPEC S7): label and sort key (orders.filters.SORT_FIELDS).
@@ -268,13 +269,14 @@ def order_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     """Name the current filters (the `query` field holds them) as a Saved View of this user."""
-    name = request.POST.get("name", "").strip()[:100]
+    form = SavedViewNameForm(request.POST)
     # Keep only what the filter form reads, so a saved view never carries stray parameters.
     query = QueryDict(request.POST.get("query", ""))
     filters = OrderFilterForm(query, companies=[]).filter_query()
-    if not name:
-        messages.error(request, "Give the view a name.")
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["name"]))
         return redirect(f"{reverse('orders:list')}?{filters}")
+    name = form.cleaned_data["name"]
     try:
         with transaction.atomic():
             SavedView.objects.create(user=request.user, name=name, query=filters)

@@ -204,6 +204,53 @@ def test_a_background_chunk_rechecks_view_orders(company_a):
     assert hold_events(order) == []
 
 
+# --- Odd input ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("odd", ["²", "①", "٣", "0", "-1", "1.0", "9223372036854775808", "99999999999999999999"])
+@pytest.mark.parametrize("confirmed", ["", "1"])
+def test_an_id_that_is_no_order_id_gets_a_message_and_changes_nothing(processor_client, company_a, odd, confirmed):
+    order = OrderFactory(company=company_a)
+
+    response = processor_client.post(
+        BULK, {"action": "hold", "ids": [order.pk, odd], "confirmed": confirmed, "text": "x"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert "Nothing was done: The selection holds something that is not an ID" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.IN_PROCESS
+    assert hold_events(order) == []
+
+
+def test_all_filtered_orders_with_a_filter_not_applied_changes_nothing(processor_client, company_a):
+    order = OrderFactory(company=company_a)
+
+    response = processor_client.post(
+        BULK, {"action": "hold", "all": "1", "query": "date_to=9999-12-31", "confirmed": "1", "text": "x"}, follow=True
+    )
+
+    html = response.content.decode()
+    assert "Nothing was done: Order Date to: Enter a date from 2000-01-01 to " in html
+    assert "Correct the filters before acting on all matching orders." in html
+    order.refresh_from_db()
+    assert order.status == OrderStatus.IN_PROCESS
+
+
+def test_a_reason_with_a_nul_character_gets_a_message_and_changes_nothing(processor_client, company_a):
+    # PostgreSQL cannot store a NUL in text: it used to answer 500 there.
+    order = OrderFactory(company=company_a)
+
+    response = processor_client.post(
+        BULK, {"action": "hold", "ids": [order.pk], "confirmed": "1", "text": "Stock\x00"}, follow=True
+    )
+
+    assert "The text holds a NUL character, which cannot be stored: type it again." in response.content.decode()
+    order.refresh_from_db()
+    assert (order.status, order.hold_reason) == (OrderStatus.IN_PROCESS, "")
+    assert hold_events(order) == []
+
+
 # --- In the background ----------------------------------------------------------------------------------
 
 

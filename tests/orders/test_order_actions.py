@@ -444,6 +444,31 @@ def test_hold_twice_and_release_when_not_on_hold_are_refused(admin_client, paid_
     assert snapshot(paid_order) == before
 
 
+def test_a_release_note_with_a_nul_character_gets_a_message_and_changes_nothing(admin_client, client_admin, paid_order):
+    # PostgreSQL cannot store a NUL in text: it used to answer 500 there.
+    order_hold(order=paid_order, by=client_admin, reason="Fraud check")
+    before = snapshot(paid_order)
+
+    response = post(admin_client, "release_hold", paid_order, {"note": "OK\x00"})
+
+    assert response.status_code == 200
+    assert messages_of(response) == [
+        "Nothing was changed: The text holds a NUL character, which cannot be stored: type it again."
+    ]
+    assert snapshot(paid_order) == before
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01", "1999-12-31"])
+def test_ship_and_refund_dates_outside_the_sane_range_say_which_dates_work(admin_client, paid_order, day):
+    before = snapshot(paid_order)
+    refund = refund_data(admin_client.get(url("refund", paid_order)), refund_date=day, notes="n")
+
+    for name, data in (("ship", ship_data(ship_date=day)), ("refund", refund)):
+        response = post(admin_client, name, paid_order, data)
+        assert "Enter a date from 2000-01-01 to " in response.content.decode()
+    assert snapshot(paid_order) == before
+
+
 def test_release_hold_is_post_only(admin_client, paid_order):
     assert admin_client.get(url("release_hold", paid_order)).status_code == 405
 

@@ -385,6 +385,17 @@ def test_a_saved_view_name_is_unique_per_user(employee_client, employee):
     assert SavedView.objects.get(user=employee, name="Daily").query == "channel=ebay"
 
 
+def test_a_saved_view_name_with_a_nul_character_gets_a_message_and_saves_nothing(employee_client, employee):
+    # PostgreSQL cannot store a NUL in text: it used to answer 500 there.
+    response = employee_client.post(
+        reverse("orders:saved_view_create"), {"name": "Daily\x00", "query": "channel=amazon"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert "The text holds a NUL character, which cannot be stored: type it again." in response.content.decode()
+    assert not SavedView.objects.filter(user=employee).exists()
+
+
 # --- Bad query strings --------------------------------------------------------------------------
 
 

@@ -49,7 +49,14 @@ EDITABLE_FIELDS = (
     "upload_enabled",
     "upload_interval_minutes",
 )
-POSITIVE_FIELDS = ("download_interval_minutes", "upload_interval_minutes", "lookback_days")
+# Whole-number settings and the largest each takes: a week between runs, a year of look-back. Far
+# beyond any use, and the schedule stays a date (now + 2**63 minutes overflows every datetime,
+# which SQLite would have stored and the beat would have met).
+POSITIVE_FIELDS = {
+    "download_interval_minutes": 7 * 24 * 60,
+    "upload_interval_minutes": 7 * 24 * 60,
+    "lookback_days": 365,
+}
 # Where the credentials are sent: a Client Admin's alone to change (SPEC S12).
 ENDPOINT_FIELDS = ("environment", "custom_api_base_url", "custom_token_url")
 # A change to any of these makes the cached token one obtained with other credentials.
@@ -239,9 +246,9 @@ def _clean_changes(changes: Mapping[str, Any], *, clear_client_secret: bool) -> 
     elif not values.get("client_secret"):
         values.pop("client_secret", None)  # empty means: keep the current secret
     errors: dict[str, str] = {}
-    for name in POSITIVE_FIELDS:
-        if name in values and (not isinstance(values[name], int) or values[name] < 1):
-            errors[name] = "Enter a whole number of at least 1."
+    for name, largest in POSITIVE_FIELDS.items():
+        if name in values and (not isinstance(values[name], int) or not 1 <= values[name] <= largest):
+            errors[name] = whole_number_message(largest)
     for name in ("custom_api_base_url", "custom_token_url"):
         if values.get(name):
             try:
@@ -251,6 +258,10 @@ def _clean_changes(changes: Mapping[str, Any], *, clear_client_secret: bool) -> 
     if errors:
         raise ValidationError(errors)
     return values
+
+
+def whole_number_message(largest: int) -> str:
+    return f"Enter a whole number from 1 to {largest}."
 
 
 def _validate_environment(current: CdiscountAccount, values: Mapping[str, Any]) -> None:

@@ -15,13 +15,25 @@ from django.core.validators import URLValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from sellercloud.inputs import BoundedDateField, IdListField
 from sellercloud.models import Company
 
-from .account_services import ENDPOINT_ADMIN_ONLY, ENDPOINT_FIELDS, CarrierRow
+from .account_services import ENDPOINT_ADMIN_ONLY, ENDPOINT_FIELDS, POSITIVE_FIELDS, CarrierRow, whole_number_message
 from .models import CdiscountAccount, Environment, SyncRun
 
 _http_url = URLValidator(schemes=["http", "https"], message="Enter a URL that starts with http:// or https://.")
-_POSITIVE = {"min_value": "Enter a whole number of at least 1.", "invalid": "Enter a whole number of at least 1."}
+
+
+def _whole_number(label: str, name: str) -> forms.IntegerField:
+    """A whole-number setting from 1 to its largest (account_services.POSITIVE_FIELDS)."""
+    largest = POSITIVE_FIELDS[name]
+    message = whole_number_message(largest)
+    return forms.IntegerField(
+        label=label,
+        min_value=1,
+        max_value=largest,
+        error_messages={"min_value": message, "max_value": message, "invalid": message},
+    )
 
 
 class _Form(forms.Form):
@@ -68,22 +80,16 @@ class CdiscountSettingsForm(_Form):
     custom_api_base_url = _url_field("Custom API base URL", "Custom URL only, e.g. https://api.example.com/seller/v2")
     custom_token_url = _url_field("Custom token URL", "Custom URL only: the OAuth2 token endpoint.")
     download_enabled = forms.BooleanField(label="Enable Order Download", required=False)
-    download_interval_minutes = forms.IntegerField(
-        label="Download interval (minutes)", min_value=1, error_messages=_POSITIVE
-    )
+    download_interval_minutes = _whole_number("Download interval (minutes)", "download_interval_minutes")
     allow_unpaid_orders = forms.BooleanField(
         label="Allow UnPaid Order",
         required=False,
         help_text="Also download orders not paid yet (waiting for acceptance). Turning it on re-reads the look-back.",
     )
     auto_accept_orders = forms.BooleanField(label="Auto-accept orders", required=False)
-    lookback_days = forms.IntegerField(
-        label="First download look-back (days)", min_value=1, max_value=365, error_messages=_POSITIVE
-    )
+    lookback_days = _whole_number("First download look-back (days)", "lookback_days")
     upload_enabled = forms.BooleanField(label="Enable Order Fulfillment Upload", required=False)
-    upload_interval_minutes = forms.IntegerField(
-        label="Upload interval (minutes)", min_value=1, error_messages=_POSITIVE
-    )
+    upload_interval_minutes = _whole_number("Upload interval (minutes)", "upload_interval_minutes")
 
     CREDENTIALS = ("enabled", "environment", "client_id", "client_secret", "clear_client_secret", "seller_id",
                    "sales_channel_id", "custom_api_base_url", "custom_token_url")  # fmt: skip
@@ -212,8 +218,8 @@ class DownloadOrdersForm(_Form):
     """Actions > Download Orders: optional From / To dates (company time zone). Without dates it
     is an ordinary run; with dates a backfill that never moves the watermark (SPEC S6)."""
 
-    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BoundedDateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = BoundedDateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -282,12 +288,8 @@ class FailedUploadsRetryForm(_Form):
     """Failed Uploads > Retry upload: the checked packages, or all of the account's failed ones."""
 
     scope = forms.ChoiceField(choices=[("selected", "Selected"), ("all", "All")], initial="selected")
-    package_ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Any id is accepted here: the service only retries this account's Failed packages.
-        self.fields["package_ids"].valid_value = lambda value: str(value).isdigit()  # type: ignore[attr-defined]
+    # Any id is taken here (sellercloud.inputs): the service only retries this account's Failed packages.
+    package_ids = IdListField(required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

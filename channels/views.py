@@ -325,7 +325,8 @@ def cdiscount_failed_uploads_retry(request: HttpRequest, company_id: int) -> Htt
     company, account = _managed_account(request, company_id, saved=True)
     form = FailedUploadsRetryForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.non_field_errors()) or "Choose the packages to retry.")
+        reasons = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        messages.error(request, f"Nothing was retried: {reasons or 'choose the packages to retry.'}")
         return redirect("cdiscount_failed_uploads", company_id=company.pk)
     result = dispatch.packages_retry_failed(account=account, by=request.user, package_ids=form.chosen_ids())  # type: ignore[arg-type]
     _report_upload_retry(request, result)

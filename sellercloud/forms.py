@@ -13,6 +13,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 from django.http import HttpRequest
 
+from .inputs import IdField
 from .models import Company, Membership, Permission, User
 from .services import COMPANY_EDITABLE_FIELDS
 from .tasks import password_reset_send_task
@@ -146,5 +147,5 @@ class MembershipGridForm(forms.Form):
 class CompanySwitchForm(forms.Form):
     """The top bar's company switcher."""
 
-    company = forms.IntegerField(label="Company")
+    company = IdField(label="Company")
     next = forms.CharField(required=False)

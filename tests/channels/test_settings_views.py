@@ -215,9 +215,13 @@ def test_clear_removes_the_secret(manager_client, account):
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"download_interval_minutes": "0"}, "at least 1"),
-        ({"upload_interval_minutes": "0"}, "at least 1"),
-        ({"lookback_days": "-3"}, "at least 1"),
+        ({"download_interval_minutes": "0"}, "Enter a whole number from 1 to 10080."),
+        ({"upload_interval_minutes": "0"}, "Enter a whole number from 1 to 10080."),
+        ({"lookback_days": "-3"}, "Enter a whole number from 1 to 365."),
+        # A schedule of 2**63 minutes overflows every datetime (SQLite stored it, the beat crashed).
+        ({"download_interval_minutes": "99999999999"}, "Enter a whole number from 1 to 10080."),
+        ({"upload_interval_minutes": "9223372036854775807"}, "Enter a whole number from 1 to 10080."),
+        ({"download_interval_minutes": "10081"}, "Enter a whole number from 1 to 10080."),
         (
             {
                 "environment": "custom",
@@ -315,6 +319,25 @@ def test_download_orders_refuses_from_after_to(manager_client, account):
     response = manager_client.post(url, {"date_from": days_ago(account, 10), "date_to": days_ago(account, 20)})
     assert response.status_code == 200
     assert "From must be on or before To." in response.content.decode()
+    assert not SyncRun.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        {"date_to": "9999-12-31"},  # the end of that day does not exist: a 500 on both databases
+        {"date_from": "0001-01-01"},  # before year 1 in UTC: queued, then a 500 or a failed run
+        {"date_from": "1999-12-31", "date_to": "2000-01-02"},
+    ],
+)
+def test_download_orders_dates_outside_the_sane_range_queue_nothing(manager_client, account, dates, monkeypatch):
+    monkeypatch.setattr("channels.tasks.download_account_task.delay", lambda *args: pytest.fail("queued"))
+    url = reverse("cdiscount_download", args=[account.company_id])
+
+    response = manager_client.post(url, dates)
+
+    assert response.status_code == 200
+    assert "Enter a date from 2000-01-01 to " in response.content.decode()
     assert not SyncRun.objects.exists()
 
 

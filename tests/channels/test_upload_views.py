@@ -197,6 +197,23 @@ def test_retry_selected_without_a_selection_says_so(manager_client, account, que
     assert status_of(package) == UploadStatus.FAILED and queued == []
 
 
+@pytest.mark.parametrize("odd", ["9223372036854775808", "99999999999999999999", "²", "①", "0", "-1"])
+def test_retry_with_an_id_that_is_no_package_id_gets_a_message_and_changes_nothing(
+    manager_client, account, queued, odd
+):
+    # 99999999999999999999 used to pass str.isdigit() and reach SQLite, which cannot bind it: a 500.
+    package = failed_package(account)
+
+    response = manager_client.post(
+        retry_url(account), {"scope": "selected", "package_ids": [package.pk, odd]}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert "Nothing was retried: The selection holds something that is not an ID" in response.content.decode()
+    assert status_of(package) == UploadStatus.FAILED
+    assert not SyncRun.objects.exists() and queued == []
+
+
 def test_retry_while_an_upload_runs_says_they_go_with_the_next_run(manager_client, account, queued):
     package = failed_package(account)
     running = SyncRun.objects.create(account=account, kind=SyncRun.Kind.UPLOAD, status=SyncRun.Status.PROCESSING)

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from sellercloud import services
 from sellercloud.models import Membership, Permission, User
+from sellercloud.shell import SESSION_COMPANY_KEY
 from tests.factories import CdiscountAccountFactory, CompanyFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -234,6 +235,18 @@ def test_switching_ignores_an_outside_next(admin_client, two_companies):
     response = admin_client.post(reverse("company_switch"), {"company": b.pk, "next": "https://evil.example/"})
 
     assert response["Location"] == reverse("home")
+
+
+@pytest.mark.parametrize("odd", ["arabic-indic", "99999999999999999999", "²", "0"])
+def test_switching_to_something_that_is_no_company_id_is_404_and_changes_nothing(admin_client, two_companies, odd):
+    _, b = two_companies
+    # Arabic-Indic digits of B's id: IntegerField read them as B's id.
+    value = str(b.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")) if odd == "arabic-indic" else odd
+
+    response = admin_client.post(reverse("company_switch"), {"company": value, "next": reverse("user_list")})
+
+    assert response.status_code == 404
+    assert SESSION_COMPANY_KEY not in admin_client.session
 
 
 def test_user_menu_offers_password_change_and_logout_by_post(admin_client):

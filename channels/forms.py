@@ -15,7 +15,7 @@ from django.core.validators import URLValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sellercloud.inputs import BoundedDateField, IdListField
+from sellercloud.inputs import BoundedDateField, IdListField, IdModelChoiceField
 from sellercloud.models import Company
 
 from .account_services import ENDPOINT_ADMIN_ONLY, ENDPOINT_FIELDS, POSITIVE_FIELDS, CarrierRow, whole_number_message
@@ -259,7 +259,7 @@ class DownloadOrderByIdForm(_Form):
 class SyncLogFilterForm(_Form):
     """The Sync Log filters, read from the URL so a filtered view can be bookmarked."""
 
-    company = forms.ModelChoiceField(
+    company = IdModelChoiceField(
         label="Account", queryset=Company.objects.none(), required=False, empty_label="All accounts"
     )
     kind = forms.ChoiceField(label="Kind", choices=[("", "All kinds"), *SyncRun.Kind.choices], required=False)

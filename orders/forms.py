@@ -15,7 +15,7 @@ from typing import Any
 
 from django import forms
 
-from sellercloud.inputs import BoundedDateField, IdListField
+from sellercloud.inputs import BoundedDateField, IdListField, IdModelChoiceField
 
 from .choices import RefundMethod
 from .models import Order, Payment
@@ -67,7 +67,7 @@ class NoteForm(forms.Form):
     text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
 
 
-class PaymentChoiceField(forms.ModelChoiceField):
+class PaymentChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj: Payment) -> str:  # type: ignore[override]
         refundable = refundable_amount(payment=obj)
         return f"{obj.operation_type} ({obj.amount} {obj.currency} paid, {refundable} refundable)"

@@ -26,6 +26,7 @@ __all__ = [
     "BoundedDateField",
     "IdField",
     "IdListField",
+    "IdModelChoiceField",
     "coerce_id",
     "date_bounds",
     "parse_id",
@@ -102,6 +103,15 @@ class IdListField(forms.Field):
         if refused:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return ids
+
+
+class IdModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField whose value must be an id first (Django's would take `١٢` as 12)."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values and parse_id(str(value)) is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
 
 
 def date_bounds() -> tuple[date, date]:

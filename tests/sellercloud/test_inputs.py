@@ -6,7 +6,18 @@ import pytest
 from django import forms
 from django.utils import timezone
 
-from sellercloud.inputs import ID_MAX, BoundedDateField, IdField, IdListField, coerce_id, parse_id, parse_ids
+from sellercloud.inputs import (
+    ID_MAX,
+    BoundedDateField,
+    IdField,
+    IdListField,
+    IdModelChoiceField,
+    coerce_id,
+    parse_id,
+    parse_ids,
+)
+from sellercloud.models import Company
+from tests.factories import CompanyFactory
 
 
 @pytest.mark.parametrize(
@@ -70,3 +81,15 @@ def test_bounded_date_field_takes_2000_to_a_year_from_today():
     for text in ("1999-12-31", "0001-01-01", "9999-12-31", (latest + timedelta(days=1)).isoformat()):
         with pytest.raises(forms.ValidationError, match=f"Enter a date from 2000-01-01 to {latest:%Y-%m-%d}."):
             field.clean(text)
+
+
+@pytest.mark.django_db
+def test_id_model_choice_field_takes_only_ascii_ids():
+    company = CompanyFactory()
+    field = IdModelChoiceField(queryset=Company.objects.all())
+    arabic_indic = str(company.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+
+    assert field.clean(str(company.pk)) == company
+    for value in (arabic_indic, "99999999999999999999", "²"):
+        with pytest.raises(forms.ValidationError, match="Select a valid choice"):
+            field.clean(value)

@@ -46,6 +46,9 @@ from .forms import (
 from .models import CdiscountAccount, SyncProblem, SyncRun
 
 NO_PERMISSION = "Needs the Manage channel permission for this company."
+# Orders, tracking numbers and raw payloads (customer names and addresses) are order data: the
+# View orders permission guards them here as on Order Details (issue 14).
+NO_VIEW_ORDERS = "Needs the View orders permission for this company."
 NO_CREDENTIALS = "Enter the Client ID and Client Secret first (Edit)."
 RUNS_PER_PAGE = 50
 FAILED_PER_PAGE = 100
@@ -64,6 +67,16 @@ def _company_account(request: HttpRequest, company_id: int) -> tuple[Company, Cd
 
 def _can_manage(request: HttpRequest, company: Company) -> bool:
     return user_can(request.user, Permission.MANAGE_CHANNEL, company)  # type: ignore[arg-type]
+
+
+def _can_view_orders(request: HttpRequest, company: Company) -> bool:
+    return user_can(request.user, Permission.VIEW_ORDERS, company)  # type: ignore[arg-type]
+
+
+def _require_view_orders(request: HttpRequest, company: Company) -> None:
+    """403 for a page of order data (the company is theirs, so no 404 to hide)."""
+    if not _can_view_orders(request, company):
+        raise PermissionDenied(NO_VIEW_ORDERS)
 
 
 def _managed_account(request: HttpRequest, company_id: int, *, saved: bool = False) -> tuple[Company, CdiscountAccount]:
@@ -103,7 +116,11 @@ def _actions(request: HttpRequest, company: Company, account: CdiscountAccount) 
         MenuItem(
             "Failed Uploads",
             reverse("cdiscount_failed_uploads", args=ids),
-            disabled_reason="" if account.pk else "Save the settings first.",
+            disabled_reason=(
+                ("" if account.pk else "Save the settings first.")
+                if _can_view_orders(request, company)
+                else NO_VIEW_ORDERS
+            ),
         ),  # fmt: skip
         MenuItem("View Sync Log", log_url),
     ]
@@ -119,6 +136,7 @@ def _page(
         "toolbox": toolbox_for(request, company),
         "actions": _actions(request, company, account),
         "can_manage": _can_manage(request, company),
+        "can_view_orders": _can_view_orders(request, company),
         "tz": company.time_zone,
         **extra,
     }
@@ -160,13 +178,18 @@ def _runs_for(request: HttpRequest) -> Any:
 
 
 def _run_context(request: HttpRequest, run: SyncRun) -> dict[str, Any]:
+    """A run's page. Without View orders: the counts, the window and the error, but not the
+    problems (orders, raw payloads with customer names and addresses) nor the log (order ids)."""
     company = run.account.company
-    problems = list(run.problems.all())
+    can_view_orders = _can_view_orders(request, company)
+    problems = list(run.problems.all()) if can_view_orders else []
     for problem in problems:
         # Pretty-printed here once; the template shows it as text (autoescaped).
         problem.pretty_payload = json.dumps(problem.raw_payload, indent=2, ensure_ascii=False, sort_keys=True)
+    hidden_problems = 0 if can_view_orders else run.problems.count()
     return {"run": run, "company": company, "tz": company.time_zone, "problems": problems,
-            "can_manage": _can_manage(request, company)}  # fmt: skip
+            "can_manage": _can_manage(request, company), "can_view_orders": can_view_orders,
+            "hidden_problems": hidden_problems, "no_view_orders": NO_VIEW_ORDERS}  # fmt: skip
 
 
 # --- General Settings -------------------------------------------------------------------------
@@ -312,6 +335,7 @@ def cdiscount_failed_uploads(request: HttpRequest, company_id: int) -> HttpRespo
     company, account = _company_account(request, company_id)
     if account.pk is None:
         raise Http404("This company has no Cdiscount account yet.")
+    _require_view_orders(request, company)
     page = Paginator(_failed_rows(account), FAILED_PER_PAGE).get_page(request.GET.get("page"))
     pending = account_services.account_health(account=account).pending_uploads
     return _page(request, "channels/failed_uploads.html", company, account, page=page, pending=pending,
@@ -323,6 +347,7 @@ def cdiscount_failed_uploads(request: HttpRequest, company_id: int) -> HttpRespo
 def cdiscount_failed_uploads_retry(request: HttpRequest, company_id: int) -> HttpResponse:
     """Retry upload: the chosen failed packages (or all) become Pending and an upload run is queued."""
     company, account = _managed_account(request, company_id, saved=True)
+    _require_view_orders(request, company)
     form = FailedUploadsRetryForm(request.POST)
     if not form.is_valid():
         reasons = " ".join(str(error) for errors in form.errors.values() for error in errors)
@@ -386,6 +411,7 @@ def sync_problem_retry(request: HttpRequest, problem_id: int) -> HttpResponse:
                                 pk=problem_id, run__account__company__in=companies)  # fmt: skip
     if not _can_manage(request, problem.run.account.company):
         raise PermissionDenied(NO_PERMISSION)
+    _require_view_orders(request, problem.run.account.company)  # its message repeats the problem's
     if problem.resolved_at is not None:
         messages.info(request, f"Order {problem.channel_order_id} was already imported: nothing to retry.")
     else:

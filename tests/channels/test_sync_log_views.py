@@ -9,7 +9,8 @@ from django.utils import timezone
 from channels.models import SyncProblem, SyncRun
 from channels.services import download_run_now
 from orders.models import Order
-from tests.factories import CdiscountAccountFactory, CompanyFactory
+from tests.channels.conftest import logged_in
+from tests.factories import CdiscountAccountFactory, CompanyFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +119,49 @@ def test_retry_needs_the_manage_channel_permission(reader_client, account):
     assert ">Retry<" not in page
     assert reader_client.post(reverse("sync_problem_retry", args=[problem.pk])).status_code == 403
     assert SyncRun.objects.count() == 1
+
+
+PAYLOAD = {
+    "orderId": "2611290002XYZ",
+    "billingAddress": {"firstName": "Hélène", "lastName": "Lefèvre", "street": "12 rue des Lilas"},
+}
+
+
+@pytest.mark.parametrize("grants", [{"can_manage_channel": True}, {}], ids=["manage-channel", "no-permission"])
+def test_without_view_orders_a_run_shows_its_counts_but_no_payload_log_or_problem(account, company, grants):
+    # given a member of the company without View orders, and a run with a problem and a log
+    member = UserFactory()
+    MembershipFactory(user=member, company=company, can_view_orders=False, **grants)
+    client = logged_in(member)
+    run = run_of(account, status=SyncRun.Status.PARTIAL, created=7, failed=1, log="2611290001ABC: accepted")
+    problem = SyncProblem.objects.create(
+        run=run, channel_order_id="2611290002XYZ", message="Hélène Lefèvre: bad price", raw_payload=PAYLOAD
+    )
+
+    # when they open the run, its live part, and post a retry of the problem
+    pages = [client.get(reverse(name, args=[run.pk])) for name in ("sync_run", "sync_run_progress")]
+    retry = client.post(reverse("sync_problem_retry", args=[problem.pk]))
+
+    # then the counts show, the customer, the order ids and the log do not; the retry is refused
+    for response in pages:
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert 'data-count="created">7<' in page and "Partial Success" in page
+        assert "1 order could not be taken" in page and "Needs the View orders permission" in page
+        for secret in ("Hélène", "Lefèvre", "rue des Lilas", "2611290002XYZ", "2611290001ABC", "bad price"):
+            assert secret not in page
+    assert retry.status_code == 403
+    problem.refresh_from_db()
+    assert problem.resolved_at is None and SyncRun.objects.count() == 1
+
+
+def test_with_view_orders_a_run_shows_its_problems_payloads_and_log(reader_client, account):
+    run = run_of(account, failed=1, log="2611290001ABC: accepted")
+    SyncProblem.objects.create(run=run, channel_order_id="2611290002XYZ", message="bad price", raw_payload=PAYLOAD)
+
+    page = reader_client.get(reverse("sync_run", args=[run.pk])).content.decode()
+
+    assert "rue des Lilas" in page and "2611290002XYZ" in page and "2611290001ABC: accepted" in page
 
 
 def test_retry_is_post_only(manager_client, account):

@@ -10,11 +10,14 @@ from channels.models import CdiscountAccount, SyncRun
 from channels.upload import UPLOAD
 from orders.choices import EventKind, UploadStatus
 from orders.models import OrderEvent, Package
+from tests.channels.conftest import logged_in
 from tests.channels.run_helpers import held
 from tests.factories import (
     CdiscountAccountFactory,
+    MembershipFactory,
     OrderFactory,
     PackageFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -238,6 +241,29 @@ def test_a_reader_sees_failed_uploads_read_only_and_gets_403_on_posts(reader_cli
     assert reader_client.post(upload_url(account)).status_code == 403
     assert status_of(package) == UploadStatus.FAILED
     assert not SyncRun.objects.exists() and queued == []
+
+
+def test_manage_channel_without_view_orders_gets_403_on_failed_uploads_and_changes_nothing(company, account, queued):
+    # given a channel manager who may not view the company's orders
+    member = UserFactory()
+    MembershipFactory(user=member, company=company, can_manage_channel=True, can_view_orders=False)
+    client = logged_in(member)
+    package = failed_package(account, tracking_number="6A12345678901")
+
+    # when they open Failed Uploads or retry from it
+    listing = client.get(failed_url(account))
+    retries = [client.post(retry_url(account), data) for data in ({"scope": "all"}, {"package_ids": [package.pk]})]
+
+    # then both are refused, the package stays Failed and no run is queued
+    assert listing.status_code == 403 and "6A12345678901" not in listing.content.decode()
+    assert [r.status_code for r in retries] == [403, 403]
+    assert status_of(package) == UploadStatus.FAILED
+    assert not SyncRun.objects.exists() and queued == []
+    # and the settings page offers neither the menu entry nor the health card's links
+    settings_page = client.get(reverse("cdiscount_settings", args=[company.pk]))
+    menu = {item.label: item for item in settings_page.context["actions"]}
+    assert menu["Failed Uploads"].disabled_reason == "Needs the View orders permission for this company."
+    assert "data-failed-uploads" not in settings_page.content.decode()
 
 
 def test_another_companys_user_gets_404_everywhere(outsider_client, account, queued):

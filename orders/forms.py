@@ -106,8 +106,12 @@ class ShipForm(forms.Form):
     carrier = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"list": "carrier-options"}))
     service = forms.CharField(max_length=100, required=False)
     # Plain text fields: the tracking rules (length, characters, http/https) are the service's.
-    tracking_number = forms.CharField(label="Tracking number", max_length=200)
-    tracking_url = forms.CharField(label="Tracking URL", max_length=500, required=False)
+    tracking_number = forms.CharField(
+        label="Tracking number", max_length=200, help_text="Letters, digits and hyphens (-), at most 50."
+    )
+    tracking_url = forms.CharField(
+        label="Tracking URL", max_length=500, required=False, help_text="http:// or https://, no spaces."
+    )
     ship_date = BoundedDateField(label="Ship date", widget=forms.DateInput(attrs={"type": "date"}))
     shipping_cost = MoneyField(label="Shipping cost", initial=Decimal("0.00"))
 

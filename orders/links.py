@@ -9,6 +9,7 @@ is refused where a user typed it and dropped where the marketplace sent it.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 
@@ -16,11 +17,16 @@ from django.core.exceptions import ValidationError
 # whitespace and control characters: browsers remove tabs and newlines from a URL before they
 # read its scheme, so such a character must never get through.
 _HTTP_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f/\\$.?#][^\s\x00-\x1f\x7f]*", re.IGNORECASE)
+# Invisible characters no address needs: controls (C0, DEL, C1) and formats (U+202E turns the
+# text after it around, U+200B is a zero-width space): a link would not say where it leads.
+_INVISIBLE = frozenset({"Cc", "Cf"})
 
 
 def is_http_url(value: str) -> bool:
-    """True for an absolute http(s) URL with a host, nothing else."""
-    return _HTTP_URL.fullmatch(value) is not None
+    """True for an absolute http(s) URL with a host and no invisible character, nothing else."""
+    return _HTTP_URL.fullmatch(value) is not None and not any(
+        unicodedata.category(char) in _INVISIBLE for char in value
+    )
 
 
 def http_url_or_empty(value: str) -> str:

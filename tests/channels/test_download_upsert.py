@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from channels.cdiscount.parsing import parse_order
@@ -153,6 +154,27 @@ def test_first_seen_shipped_is_created_completed_with_a_package_from_the_parcel(
         "Chronopost",
         UploadStatus.UPLOADED,
     )
+
+
+# What no user may type (orders.services.validate_tracking) but a marketplace may send.
+ODD_PARCEL = "<b>6A</b>\u202e\u200b\x1b[31m=1+1 \U0001f4e6\x7f"
+
+
+def test_a_parcel_number_no_user_may_type_is_kept_as_the_marketplace_sent_it_and_shown_as_text(account, client):
+    # given a Shipped order whose parcel number fails the rule for typed tracking numbers
+    raw = payload("Shipped")
+    raw["lines"][0]["parcels"][0]["parcelNumber"] = ODD_PARCEL
+
+    # when it is downloaded
+    order = Order.objects.get(pk=upsert(account, raw).order_id)
+
+    # then the package records what Cdiscount says, as it came
+    assert order.packages.get().tracking_number == ODD_PARCEL
+    # and Order Details shows it as text
+    client.force_login(UserFactory(is_client_admin=True))
+    page = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "&lt;b&gt;6A&lt;/b&gt;" in page and "=1+1" in page
+    assert "<b>6A</b>" not in page
 
 
 def test_cancel_request_holds_once_and_not_again_after_a_user_released_it(account):

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from orders.choices import OrderStatus, PaymentStatus, ShippingStatus
 from orders.models import Order, Package, TrackingImportJob
+from orders.services import TRACKING_NUMBER_INVALID
 from orders.tracking_import import MAX_BYTES
 from tests.factories import CdiscountAccountFactory, CompanyFactory, MembershipFactory, OrderFactory, UserFactory
 
@@ -117,12 +118,12 @@ def test_each_row_is_reported_and_only_the_good_order_changes(
         (4, str(foreign.pk), False),
     ]
     assert rows[0]["message"].startswith("Shipped with Colissimo 6A0000000001")
-    assert rows[1]["message"] == "Tracking number cannot contain spaces or the characters & * $."
+    assert rows[1]["message"] == TRACKING_NUMBER_INVALID
     assert rows[2]["message"] == f"Order {foreign.pk} not found."
     assert "<strong>3</strong> of 3 rows done (100%)" in html and "1 shipped" in html and "2 errors" in html
     assert response.context["job"].status == TrackingImportJob.Status.COMPLETED
     assert "hx-trigger" not in html  # finished: the page no longer polls
-    assert "Tracking number cannot contain spaces or the characters &amp; * $." in html
+    assert "Tracking number may hold only letters A-Z, digits 0-9 and hyphens (-)" in html
     assert f"Order {foreign.pk} not found." in html
     assert f'<a href="{reverse("orders:detail", args=[good.pk])}">{good.pk}</a>' in html
     # and only the good order changed

@@ -40,6 +40,13 @@ def test_http_and_https_urls_pass(url):
         "https://example.test/\njavascript:alert(1)",
         "https://example.test/\x00",
         "https:\\\\evil.example",
+        "http://x y",
+        "https://example.test/\u202egnp.exe",  # right-to-left override: the link reads otherwise
+        "https://example.test/\u200b",  # zero-width space
+        "https://exa\u00admple.test/",  # soft hyphen (invisible)
+        "https://example.test/\x85",  # a C1 control
+        "https://example.test/\x7f",  # DEL
+        "https://example.test/\x1b[31m",  # an ESC sequence
     ],
 )
 def test_anything_else_fails(url):

@@ -312,11 +312,13 @@ def test_ship_through_the_page_with_the_carriers_tracking_url(admin_client, paid
 @pytest.mark.parametrize(
     "changes, message",
     [
-        ({"tracking_number": "6A 1234"}, "Tracking number cannot contain spaces or the characters &amp; * $."),
-        ({"tracking_number": "6A&1234"}, "Tracking number cannot contain spaces or the characters &amp; * $."),
-        ({"tracking_number": "X" * 51}, "Tracking number is at most 50 characters."),
-        ({"tracking_url": "ftp://example.test/6A"}, "Tracking URL must be an http or https address."),
-        ({"tracking_url": "javascript:alert(1)"}, "Tracking URL must be an http or https address."),
+        ({"tracking_number": "6A 1234"}, "Tracking number may hold only letters A-Z, digits 0-9 and hyphens (-)"),
+        ({"tracking_number": "6A&1234"}, "Tracking number may hold only letters A-Z, digits 0-9 and hyphens (-)"),
+        ({"tracking_number": "X" * 51}, "Tracking number is at most 50 characters. This one has 51."),
+        ({"tracking_url": "ftp://example.test/6A"}, "Tracking URL must be an http or https address"),
+        ({"tracking_url": "javascript:alert(1)"}, "Tracking URL must be an http or https address"),
+        ({"tracking_url": "http://x y"}, "Tracking URL must be an http or https address"),
+        ({"tracking_url": "https://example.test/\u202egnp.exe"}, "Tracking URL must be an http or https address"),
         ({"tracking_number": ""}, "This field is required."),
         (
             {"shipping_cost": "abc"},
@@ -332,6 +334,43 @@ def test_ship_refuses_bad_tracking(admin_client, paid_order, changes, message):
 
     assert message in response.content.decode()
     assert snapshot(paid_order) == before
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "6A\x1b[31m1234",  # an ESC sequence
+        "6A\x071234",  # a control character (BEL)
+        "6A\x7f1234",  # DEL
+        "\u202e1234A6",  # right-to-left override
+        "6A\u200b1234",  # zero-width space
+        "<b>6A1234</b>",
+        "=1+1",
+        "6A1234\U0001f4e6",  # an emoji
+        "6A_1234",
+        "6A\u212a1234",  # the Kelvin sign, which [a-z] takes under IGNORECASE
+        "６A1234",  # a fullwidth digit
+    ],
+)
+def test_ship_refuses_a_tracking_number_no_carrier_issues(admin_client, paid_order, number):
+    before = snapshot(paid_order)
+
+    response = post(admin_client, "ship", paid_order, ship_data(tracking_number=number))
+
+    assert messages_of(response) == [
+        "Tracking number may hold only letters A-Z, digits 0-9 and hyphens (-), "
+        "with no spaces or other signs, such as 6A12345678901."
+    ]
+    assert snapshot(paid_order) == before
+
+
+def test_ship_takes_letters_digits_and_hyphens_up_to_50(admin_client, paid_order):
+    number = "6A-" + "x" * 21 + "Z9" * 12 + "-1"
+
+    post(admin_client, "ship", paid_order, ship_data(tracking_number=number))
+
+    assert len(number) == 50
+    assert paid_order.packages.get().tracking_number == number
 
 
 def test_ship_refuses_canceled_on_hold_unpaid_and_a_second_cdiscount_package(admin_client, client_admin, paid_order):

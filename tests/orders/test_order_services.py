@@ -217,8 +217,14 @@ def test_ship_with_upload_off_is_not_required(paid_order, user):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"tracking_number": "6A 123"}, "spaces"),
-        ({"tracking_number": "6A&123"}, "spaces or the characters"),
+        ({"tracking_number": "6A 123"}, "only letters A-Z, digits 0-9 and hyphens"),
+        ({"tracking_number": "6A&123"}, "only letters A-Z, digits 0-9 and hyphens"),
+        ({"tracking_number": "6A\x00123"}, "only letters A-Z, digits 0-9 and hyphens"),
+        ({"tracking_number": "6A\n123"}, "only letters A-Z, digits 0-9 and hyphens"),
+        ({"tracking_number": "6A\u202e123"}, "only letters A-Z, digits 0-9 and hyphens"),
+        ({"tracking_number": "ſ6A123"}, "only letters A-Z, digits 0-9 and hyphens"),  # [a-z] under IGNORECASE takes ſ
+        ({"tracking_url": "http://x y"}, "http or https"),
+        ({"tracking_url": "https://example.test/\u200b"}, "http or https"),
         ({"tracking_number": "X" * 51}, "at most 50"),
         ({"tracking_number": ""}, "required"),
         ({"tracking_url": "ftp://example.test/x"}, "http or https"),

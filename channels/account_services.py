@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.choices import OrderStatus, UploadStatus
+from orders.links import is_http_url
 from orders.models import Order, Package
 from sellercloud.models import User
 
@@ -300,6 +301,11 @@ def _clean_carrier_rows(rows: Sequence[CarrierRow]) -> list[CarrierRow]:
                 _http_url(template.replace("{tracking_number}", "X"))
             except ValidationError:
                 raise ValidationError(f"The tracking URL of {carrier} must start with http:// or https://.") from None
+            if not is_http_url(template.replace("{tracking_number}", "X")):
+                # What Ship Order would refuse to store (orders.links): controls, U+202E, zero-width spaces.
+                raise ValidationError(
+                    f"The tracking URL of {carrier} holds a space or an invisible character: type it again."
+                )
         cleaned.append(CarrierRow(carrier, target, template))
     return cleaned
 

@@ -241,6 +241,15 @@ def test_clear_removes_the_secret(manager_client, account):
             },
             "{tracking_number}",
         ),
+        (
+            {
+                "carriers-TOTAL_FORMS": "1",
+                "carriers-0-carrier": "Colissimo",
+                "carriers-0-cdiscount_carrier": "COLISSIMO",
+                "carriers-0-tracking_url_template": "https://t.example/\u202e?n={tracking_number}",
+            },
+            "The tracking URL of Colissimo holds a space or an invisible character: type it again.",
+        ),
     ],
 )
 def test_bad_input_saves_nothing_and_says_why(admin_client, account, overrides, message):

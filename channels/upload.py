@@ -59,9 +59,19 @@ from .accounts import AccountLock, carrier_labels, client_for
 from .cdiscount.client import CdiscountClient
 from .cdiscount.exceptions import ChannelAPIError, ChannelAuthError, PermanentChannelError, TransientChannelError
 from .cdiscount.schemas import CLOSED_LINE_STATUSES
+from .errors import unexpected_error
 from .models import CarrierMapping, CdiscountAccount, SyncRun
 
 logger = logging.getLogger(__name__)
+# What the Sync Log and Failed Uploads say when our code fails (channels.errors).
+CRASHED = unexpected_error(
+    what="The upload stopped",
+    event="upload_crashed",
+    then="Packages still pending go with the next run; if it stops the same way, tell your administrator.",
+)
+PACKAGE_CRASHED = unexpected_error(
+    what="Not sent", event="upload_package_crashed", then="The package is tried again by a later run."
+)
 
 SOURCE = "Cdiscount"
 # Lines that do not travel with the parcel (reference 3.6: the marketplace wants every other line).
@@ -216,7 +226,7 @@ def upload_execute(
         _run_packages(ctx, ids, threads=_thread_count(threads), claimed=claimed, force_read=force_read)
     except BaseException as exc:  # noqa: BLE001 - a bug or a soft time limit must still end the run visibly
         logger.exception("event=upload_crashed run=%s account=%s", run.pk, account.pk)
-        ctx.stop_with(f"Unexpected error: {type(exc).__name__}: {exc}")
+        ctx.stop_with(CRASHED)
         _finish(ctx, calls_before)
         if not isinstance(exc, Exception):
             raise
@@ -365,17 +375,17 @@ def _upload_safely(ctx: _Context, package_id: int, *, claimed: bool, force_read:
     """One package; a bug here is logged and the package rescheduled, the run goes on."""
     try:
         outcome = _upload_package(ctx, package_id, claimed=claimed, force_read=force_read)
-    except Exception as exc:
+    except Exception:
         logger.exception("event=upload_package_crashed run=%s package=%s", ctx.run.pk, package_id)
         try:
             Package.objects.filter(pk=package_id, upload_status=UploadStatus.PENDING).update(
                 upload_claimed_at=None,
                 next_upload_at=timezone.now() + timedelta(seconds=settings.UPLOAD_BACKOFF_BASE_SECONDS),
-                upload_error=f"Unexpected error, retried later: {type(exc).__name__}: {exc}"[:2000],
+                upload_error=PACKAGE_CRASHED,
             )
         except Exception:
             logger.exception("event=upload_package_release_failed run=%s package=%s", ctx.run.pk, package_id)
-        ctx.record(UploadOutcome.DEFERRED, f"Package {package_id}: unexpected error {type(exc).__name__}: {exc}")
+        ctx.record(UploadOutcome.DEFERRED, f"Package {package_id}: {PACKAGE_CRASHED}")
         return
     ctx.record(outcome)
 

@@ -33,6 +33,7 @@ from channels.cdiscount.exceptions import ChannelAPIError
 from channels.cdiscount.parsing import parse_datetime, parse_page_item, raw_order_id
 from channels.cdiscount.schemas import OrderPage, PageItem
 from channels.cdiscount.schemas import OrderStatus as CdiscountStatus
+from channels.errors import unexpected_error
 from channels.models import CdiscountAccount, SyncProblem, SyncRun
 from orders.choices import EventKind
 from orders.events import order_event
@@ -42,6 +43,17 @@ from .mapping import skip_reason
 from .upsert import NewCandidate, order_upsert_from_cdiscount, orders_create_new, payload_sha256
 
 logger = logging.getLogger(__name__)
+# What the Sync Log says when our code fails (channels.errors); the exception goes to the log.
+CRASHED = unexpected_error(
+    what="The download stopped",
+    event="download_crashed",
+    then="Start it again; if it stops the same way, tell your administrator.",
+)
+ORDER_FAILED = unexpected_error(
+    what="Could not apply the order",
+    event="download_order_failed",
+    then="Retry it; if it fails the same way, tell your administrator.",
+)
 
 # Read a window again at most this many times when orders moved between its pages.
 MAX_REPAGES = 2
@@ -139,9 +151,9 @@ def download_execute(
         _finish(state, SyncRun.Status.FAILED, "Stopped: another run took over this account's lock.", calls_before)
     except ChannelAPIError as exc:
         _finish(state, SyncRun.Status.FAILED, str(exc), calls_before)
-    except Exception as exc:  # an unexpected bug must still end the run visibly
+    except Exception:  # an unexpected bug must still end the run visibly
         logger.exception("event=download_crashed run=%s account=%s", run.pk, account.pk)
-        _finish(state, SyncRun.Status.FAILED, f"Unexpected error: {type(exc).__name__}: {exc}", calls_before)
+        _finish(state, SyncRun.Status.FAILED, CRASHED, calls_before)
     else:
         status = SyncRun.Status.PARTIAL if state.counts["failed"] else SyncRun.Status.COMPLETED
         _finish(state, status, "", calls_before)
@@ -358,9 +370,9 @@ def _apply_item(state: RunState, item: PageItem, sha256: str | None) -> int | No
         return None
     try:
         result = order_upsert_from_cdiscount(account=state.account, cd_order=item.order, raw=item.raw, sha256=sha256)
-    except Exception as exc:
+    except Exception:
         logger.exception("event=download_order_failed run=%s order=%s", state.run.pk, item.order.order_id)
-        _problem(state, item.order.order_id, f"Could not apply the order: {type(exc).__name__}: {exc}", item.raw)
+        _problem(state, item.order.order_id, ORDER_FAILED, item.raw)
         return None
     state.counts[result.outcome.value] += 1
     return result.order_id

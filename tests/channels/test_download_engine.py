@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import DataError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -146,6 +147,50 @@ def test_a_malformed_order_is_a_problem_and_the_rest_import_then_retry_imports_i
     assert Order.objects.filter(channel_order_id=bad_id).count() == 1
     problem.refresh_from_db()
     assert problem.resolved_at is not None
+
+
+INTERNALS = ("DataError", "character varying", "invalid literal", "Traceback", "ValueError")
+
+
+def test_an_order_our_code_fails_on_is_a_problem_in_peoples_words(make_cdiscount_sandbox, monkeypatch):
+    # given a bug that fails every order with a database error's text
+    sandbox = make_cdiscount_sandbox(orders=0)
+    account = account_for(sandbox)
+    [order_id] = sandbox.control.create_orders(status="InPreparation")
+
+    def fail(**kwargs):
+        raise DataError("value too long for type character varying(64)")
+
+    monkeypatch.setattr("channels.download.engine.orders_create_new", fail)
+    monkeypatch.setattr("channels.download.engine.order_upsert_from_cdiscount", fail)
+
+    # when
+    run = download(account)
+
+    # then the problem says what happened and what to do, not the database's words
+    problem = SyncProblem.objects.get(run=run)
+    assert problem.channel_order_id == order_id
+    assert problem.message == (
+        "Could not apply the order: an error in our software stopped it (the details are in the server log, "
+        "event=download_order_failed). Retry it; if it fails the same way, tell your administrator."
+    )
+    assert not any(word in problem.message for word in INTERNALS)
+
+
+def test_a_download_our_code_crashes_on_fails_in_peoples_words(make_cdiscount_sandbox, monkeypatch):
+    sandbox = make_cdiscount_sandbox(orders=3)
+    account = account_for(sandbox)
+
+    def crash(*args, **kwargs):
+        raise ValueError("invalid literal for int() with base 10: 'x'")
+
+    monkeypatch.setattr("channels.download.engine._download_window", crash)
+
+    run = download(account)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert run.error.startswith("The download stopped: an error in our software stopped it")
+    assert not any(word in run.error for word in INTERNALS)
 
 
 def test_a_tracking_url_from_the_marketplace_is_kept_only_if_http_and_never_a_script_link(

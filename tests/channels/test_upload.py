@@ -11,7 +11,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connections
+from django.db import DataError, connections
 from django.utils import timezone
 
 from channels.dispatch import packages_retry_failed, upload_request
@@ -200,6 +200,46 @@ def test_an_unknown_carrier_fails_with_what_to_do_and_posts_nothing(make_cdiscou
     )
     assert shipment_posts(sandbox) == []
     assert (run.status, run.failed) == ("partial", 1)
+
+
+INTERNALS = ("DataError", "character varying", "invalid literal", "Traceback", "ValueError")
+
+
+def test_a_package_our_code_fails_on_stays_pending_with_an_error_in_peoples_words(make_cdiscount_sandbox, monkeypatch):
+    sandbox = make_cdiscount_sandbox(orders=0)
+    acct, (package,) = setup_shipped(sandbox)
+
+    def fail(*args, **kwargs):
+        raise DataError("value too long for type character varying(50)")
+
+    monkeypatch.setattr("channels.upload._upload_package", fail)
+
+    run = upload(acct)
+
+    package = reload(package)
+    assert package.upload_status == UploadStatus.PENDING
+    assert package.upload_error == (
+        "Not sent: an error in our software stopped it (the details are in the server log, "
+        "event=upload_package_crashed). The package is tried again by a later run."
+    )
+    assert not any(word in package.upload_error + run.log for word in INTERNALS)
+    assert shipment_posts(sandbox) == []
+
+
+def test_an_upload_our_code_crashes_on_fails_in_peoples_words(make_cdiscount_sandbox, monkeypatch):
+    sandbox = make_cdiscount_sandbox(orders=0)
+    acct, (package,) = setup_shipped(sandbox)
+
+    def crash(*args, **kwargs):
+        raise ValueError("invalid literal for int() with base 10: 'x'")
+
+    monkeypatch.setattr("channels.upload._run_packages", crash)
+
+    run = upload(acct)
+
+    assert run.error.startswith("The upload stopped: an error in our software stopped it")
+    assert not any(word in run.error for word in INTERNALS)
+    assert reload(package).upload_status == UploadStatus.PENDING
 
 
 # Refusals ------------------------------------------------------------------------------------

@@ -221,19 +221,22 @@ class DownloadOrdersForm(_Form):
     date_from = BoundedDateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = BoundedDateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
+    def __init__(self, *args: Any, time_zone: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(time_zone)  # the dates are the company's days, not the server's
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("From must be on or before To.")
-        today = timezone.localdate()
-        if start and start > today:
+        if start and start > timezone.localdate(timezone=self.zone):
             self.add_error("date_from", "From cannot be in the future.")
         return data
 
-    def window(self, time_zone: str) -> tuple[datetime | None, datetime | None]:
+    def window(self) -> tuple[datetime | None, datetime | None]:
         """The dates as a window in the company's time zone: From 00:00 to the end of To (at most now)."""
-        zone = ZoneInfo(time_zone)
+        zone = self.zone
         start: date | None = self.cleaned_data.get("date_from")
         end: date | None = self.cleaned_data.get("date_to")
         if start is None and end is None:

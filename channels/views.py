@@ -281,9 +281,9 @@ def _start_download(request: HttpRequest, account: CdiscountAccount, **kwargs: A
 def cdiscount_download(request: HttpRequest, company_id: int) -> HttpResponse:
     """Actions > Download Orders: optional From / To dates, then a background run with progress."""
     company, account = _managed_account(request, company_id, saved=True)
-    form = DownloadOrdersForm(request.POST if request.method == "POST" else None)
+    form = DownloadOrdersForm(request.POST if request.method == "POST" else None, time_zone=company.time_zone)
     if request.method == "POST" and form.is_valid():
-        date_from, date_to = form.window(company.time_zone)
+        date_from, date_to = form.window()
         return _start_download(request, account, date_from=date_from, date_to=date_to)
     active = services.download_active_run(account=account)
     return _page(request, "channels/cdiscount_download.html", company, account, form=form, active=active,

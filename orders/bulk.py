@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import logging
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -162,10 +162,11 @@ def _job_key(job_id: str, part: str) -> str:
     return f"orders:bulk-job:{job_id}:{part}"
 
 
-def bulk_job_start(*, action: str, order_ids: list[int], user: User, text: str = "") -> str:
-    """Record a background job and enqueue one task per chunk of ids once the transaction commits."""
-    from .tasks import bulk_apply_task  # the task module imports this one
-
+def bulk_job_start(
+    *, action: str, order_ids: list[int], user: User, enqueue: Callable[[str, list[int]], None], text: str = ""
+) -> str:
+    """Record a background job and, once the transaction commits, `enqueue(job_id, chunk)` one task
+    per chunk of ids (orders.dispatch passes the task)."""
     job_id = uuid.uuid4().hex
     meta = {"user_id": user.pk, "action": action, "label": BULK_ACTIONS[action].label, "total": len(order_ids)}
     cache.set_many(
@@ -180,9 +181,7 @@ def bulk_job_start(*, action: str, order_ids: list[int], user: User, text: str =
     )
     for start in range(0, len(order_ids), JOB_CHUNK):
         chunk = order_ids[start : start + JOB_CHUNK]
-        transaction.on_commit(
-            lambda chunk=chunk: bulk_apply_task.delay(job_id, action, chunk, user.pk, text)  # type: ignore[misc]
-        )
+        transaction.on_commit(lambda chunk=chunk: enqueue(job_id, chunk))  # type: ignore[misc]
     logger.info("bulk job %s queued: %s on %d orders by user %s", job_id, action, len(order_ids), user.pk)
     return job_id
 

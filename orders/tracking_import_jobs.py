@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -104,19 +105,16 @@ def tracking_import_job_create(*, file: IO[bytes] | bytes, user: User, name: str
     )
 
 
-def tracking_import_job_start(*, file: IO[bytes] | bytes, user: User, name: str = "") -> TrackingImportJob:
-    """Keep the file as a job and run it in the background, once this transaction commits."""
+def tracking_import_job_start(
+    *, file: IO[bytes] | bytes, user: User, enqueue: Callable[[int], None], name: str = ""
+) -> TrackingImportJob:
+    """Keep the file as a job and `enqueue(job_id)` its task once this transaction commits
+    (orders.dispatch passes the task)."""
     with transaction.atomic():
         job = tracking_import_job_create(file=file, user=user, name=name)
-        _enqueue_on_commit(job.pk)
+        transaction.on_commit(lambda: enqueue(job.pk))
     logger.info("event=tracking_import_queued job=%s user=%s rows=%d", job.pk, user.pk, job.total_rows)
     return job
-
-
-def _enqueue_on_commit(job_id: int) -> None:
-    from .tasks import tracking_import_job_task  # the task module imports this one
-
-    transaction.on_commit(lambda: tracking_import_job_task.delay(job_id))
 
 
 # --- Running -----------------------------------------------------------------------------------
@@ -305,7 +303,7 @@ def tracking_import_job_fail_if_stale(job: TrackingImportJob) -> TrackingImportJ
     return job
 
 
-def tracking_import_job_resume(*, job: TrackingImportJob) -> bool:
+def tracking_import_job_resume(*, job: TrackingImportJob, enqueue: Callable[[int], None]) -> bool:
     """Queue a Failed job again; its next run goes on from the first row not done. False when the
     job is not Failed (finished, or still running)."""
     job = tracking_import_job_fail_if_stale(job)
@@ -314,7 +312,7 @@ def tracking_import_job_resume(*, job: TrackingImportJob) -> bool:
             status=Status.QUEUED, error=""
         )
         if resumed:
-            _enqueue_on_commit(job.pk)
+            transaction.on_commit(lambda: enqueue(job.pk))
     if resumed:
         logger.info("event=tracking_import_resumed job=%s next_row=%d", job.pk, job.next_row)
     return bool(resumed)

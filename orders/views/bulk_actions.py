@@ -22,12 +22,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sellercloud.models import User
 
+from .. import dispatch
 from ..bulk import (
     BULK_ACTIONS,
     BulkAction,
     bulk_apply,
     bulk_inline_limit,
-    bulk_job_start,
     bulk_job_status,
     orders_csv_lines,
 )
@@ -115,7 +115,7 @@ def _run(request: HttpRequest, action: BulkAction, orders: QuerySet[Order], coun
     user: User = request.user  # type: ignore[assignment]
     ids = list(orders.order_by("pk").values_list("pk", flat=True))
     if len(ids) > bulk_inline_limit():
-        job_id = bulk_job_start(action=action.kind.value, order_ids=ids, user=user, text=text)
+        job_id = dispatch.bulk_job_start(action=action.kind.value, order_ids=ids, user=user, text=text)
         return redirect("orders:bulk_job", job_id=job_id)
     result = bulk_apply(action=action.kind.value, order_ids=ids, user=user, text=text)
     summary = f"{action.label}: {result.changed} of {result.total} orders changed"

@@ -22,14 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 from sellercloud.models import User
 from sellercloud.permissions import Permission
 
+from .. import dispatch
 from ..filters import order_scope
 from ..forms import TrackingImportForm
 from ..models import TrackingImportJob, TrackingImportRow
 from ..tracking_import import TrackingImportError
 from ..tracking_import_jobs import (
     tracking_import_job_fail_if_stale,
-    tracking_import_job_resume,
-    tracking_import_job_start,
 )
 
 REPORT_PAGE_ROWS = 500
@@ -69,7 +68,7 @@ def import_tracking(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             file = form.cleaned_data["file"]
             try:
-                job = tracking_import_job_start(file=file, user=user, name=file.name)
+                job = dispatch.tracking_import_start(file=file, user=user, name=file.name)
             except TrackingImportError as exc:
                 messages.error(request, f"Nothing was imported: {exc}")
             else:
@@ -126,7 +125,7 @@ def import_tracking_job_progress(request: HttpRequest, job_id: int) -> HttpRespo
 def import_tracking_job_resume(request: HttpRequest, job_id: int) -> HttpResponse:
     """Resume a Failed import from the first row not done."""
     job = _job(request, job_id)
-    if tracking_import_job_resume(job=job):
+    if dispatch.tracking_import_resume(job=job):
         messages.success(request, f"Import resumed from row {job.next_row + 2}.")
     else:
         messages.error(request, "This import is not stopped: there is nothing to resume.")

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 import orders.tracking_import as rows_module
+from orders import dispatch
 from orders import tracking_import_jobs as jobs
 from orders.choices import Channel, OrderStatus, PaymentStatus
 from orders.models import Order, OrderEvent, Package, TrackingImportJob, TrackingImportRow
@@ -98,7 +99,7 @@ def test_start_keeps_the_file_with_the_job_and_enqueues_one_task_on_commit(
     monkeypatch.setattr(tracking_import_job_task, "delay", lambda job_id: queued.append(job_id))
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        job = jobs.tracking_import_job_start(file=b"\xef\xbb\xbf" + csv_for(orders), user=clerk, name="suivi.csv")
+        job = dispatch.tracking_import_start(file=b"\xef\xbb\xbf" + csv_for(orders), user=clerk, name="suivi.csv")
 
     assert len(callbacks) == 1 and queued == [job.pk]
     job.refresh_from_db()
@@ -109,7 +110,7 @@ def test_start_keeps_the_file_with_the_job_and_enqueues_one_task_on_commit(
 
 def test_a_file_that_cannot_be_imported_makes_no_job(company, clerk, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks, pytest.raises(TrackingImportError, match="empty"):
-        jobs.tracking_import_job_start(file=b"\xef\xbb\xbf", user=clerk)
+        dispatch.tracking_import_start(file=b"\xef\xbb\xbf", user=clerk)
 
     assert not callbacks and not TrackingImportJob.objects.exists()
 
@@ -219,14 +220,14 @@ def test_an_unexpected_error_fails_the_job_and_resume_finishes_it(
     queued = []
     monkeypatch.setattr(tracking_import_job_task, "delay", lambda job_id: queued.append(job_id))
     with django_capture_on_commit_callbacks(execute=True):
-        assert jobs.tracking_import_job_resume(job=job)
+        assert dispatch.tracking_import_resume(job=job)
     assert queued == [job.pk]
     assert jobs.tracking_import_job_run(job_id=job.pk) == jobs.RunOutcome.COMPLETED
     assert_each_row_applied_once(job, orders)
 
     # and a finished job is not resumed
     job.refresh_from_db()
-    assert not jobs.tracking_import_job_resume(job=job)
+    assert not dispatch.tracking_import_resume(job=job)
 
 
 def test_a_running_job_without_heartbeat_is_shown_failed_and_a_live_one_is_not(company, clerk, settings):

@@ -10,6 +10,7 @@ import pytest
 
 from orders.choices import Channel, PaymentStatus
 from orders.models import Package, TrackingImportJob
+from orders.services import TRACKING_NUMBER_INVALID
 from orders.tasks import tracking_import_job_task
 from orders.tracking_import_jobs import RunOutcome, tracking_import_job_run
 from tests.browser.test_shell import log_in
@@ -100,7 +101,7 @@ def test_a_300_row_file_is_imported_in_the_background_with_progress_and_a_report
     assert rows.count() == ROWS
     first = rows.first.inner_text()
     assert "Shipped" in first and "Shipped with La Poste Colissimo 6A00000" in first
-    assert "Tracking number cannot contain spaces" in page.locator('tr[data-row="51"]').inner_text()
+    assert TRACKING_NUMBER_INVALID in page.locator('tr[data-row="51"]').inner_text()
     shot(page, "3-report")
 
     # the errors alone, each with what to correct

@@ -1,5 +1,5 @@
-"""Services behind Cdiscount General Settings: saving the settings with their audit trail, Get
-Token, the carriers offered for the mapping, and the health card (SPEC S7, issue #6).
+"""Services behind Cdiscount General Settings: saving the settings with their audit trail (SPEC
+S7, S12). Get Token, the carriers and the health card are account_status.py's.
 
 Views call these and nothing else writes an account's settings, so every change is audited in
 one place and secrets are masked in one place.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,16 +19,12 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from orders.choices import OrderStatus, UploadStatus
 from orders.links import is_http_url
-from orders.models import Order, Package
 from sellercloud.models import User
 
-from .accounts import AccountTokenStore, carrier_labels, client_for
-from .cdiscount.exceptions import ChannelAPIError
-from .cdiscount.schemas import OrderStatus as CdiscountStatus
+from .accounts import AccountTokenStore
 from .dispatch import RunRequest, download_request
-from .models import CarrierMapping, CdiscountAccount, Environment, SettingsChange, SyncRun
+from .models import CarrierMapping, CdiscountAccount, Environment, SettingsChange
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +64,6 @@ SELLER_TAKEN = (
     "This Seller ID is already connected to another company's Cdiscount account: two companies importing "
     "one seller's orders would double them. Disconnect it there first."
 )
-# GET /carriers is asked while a page renders: fail fast rather than make the user wait.
-CARRIERS_TIMEOUT_SECONDS = 5.0
 
 _http_url = URLValidator(schemes=["http", "https"], message="Enter a URL that starts with http:// or https://.")
 
@@ -90,40 +84,6 @@ class SettingsUpdate:
     changed: tuple[str, ...]
     backfill: RunRequest | None = None
     secret_cleared: bool = False  # the URLs changed without a new secret: it must be typed again
-
-
-@dataclass(frozen=True)
-class TokenResult:
-    """Get Token's outcome: the expiry on success, or the marketplace's message."""
-
-    ok: bool
-    expires_at: datetime | None = None
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class CarrierChoices:
-    """The Cdiscount carrier names to offer; `error` says why there are none (free text then)."""
-
-    labels: tuple[str, ...] = ()
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class AccountHealth:
-    """The health card of General Settings."""
-
-    last_success: SyncRun | None
-    last_run: SyncRun | None
-    next_download_at: datetime | None
-    consecutive_failures: int
-    token_expires_at: datetime | None
-    waiting_acceptance: int
-    pending_uploads: int
-    failed_uploads: int
-    active_run: SyncRun | None = None
-    last_upload: SyncRun | None = None  # the newest upload run (Upload Fulfillment Now, schedule, retry)
-    notes: list[str] = field(default_factory=list)
 
 
 # --- Settings ---------------------------------------------------------------------------------
@@ -377,77 +337,3 @@ def _copy_fields(source: CdiscountAccount, target: CdiscountAccount) -> None:
     # The caller's instance shows what was saved without another query.
     for name in (*EDITABLE_FIELDS, "next_download_at", "updated_at", "pk"):
         setattr(target, name, getattr(source, name))
-
-
-# --- Token and carriers -----------------------------------------------------------------------
-
-
-def account_get_token(*, account: CdiscountAccount, by: User | None = None) -> TokenResult:
-    """Get Token: drop the cached token and obtain a new one from the auth server.
-
-    Recorded as a Token run in the Sync Log, so a refused token is visible there too.
-    """
-    run = SyncRun.objects.create(
-        account=account,
-        kind=SyncRun.Kind.TOKEN,
-        trigger=SyncRun.Trigger.MANUAL,
-        user=by,
-        status=SyncRun.Status.PROCESSING,
-        started_at=timezone.now(),
-    )
-    client = client_for(account, max_attempts=2)
-    try:
-        client.renew_token()
-    except ChannelAPIError as exc:
-        result = TokenResult(ok=False, message=str(exc))
-    else:
-        account.refresh_from_db(fields=["access_token", "token_received_at", "token_expires_at"])
-        result = TokenResult(ok=True, expires_at=account.token_expires_at)
-    finally:
-        client.close()
-    run.status = SyncRun.Status.COMPLETED if result.ok else SyncRun.Status.FAILED
-    run.error = result.message[:2000]
-    run.api_calls = client.calls.snapshot().get("token", 0)
-    run.finished_at = timezone.now()
-    run.progress = "Token received" if result.ok else "Token refused"
-    run.save(update_fields=["status", "error", "api_calls", "finished_at", "progress"])
-    logger.info("event=account_get_token account=%s ok=%s", account.pk, result.ok)
-    return result
-
-
-def account_carriers(*, account: CdiscountAccount) -> CarrierChoices:
-    """The carrier labels GET /carriers offers, cached a few hours; on failure, the reason."""
-    if account.pk is None or not (account.client_id and account.client_secret and account.seller_id):
-        return CarrierChoices(error="Enter the Client ID, Client Secret and Seller ID to load Cdiscount's carriers.")
-    try:
-        labels = carrier_labels(account, timeout=CARRIERS_TIMEOUT_SECONDS, max_attempts=1)
-    except ChannelAPIError as exc:
-        return CarrierChoices(error=f"Could not load Cdiscount's carriers ({exc}).")
-    return CarrierChoices(labels=tuple(labels))
-
-
-# --- Health -----------------------------------------------------------------------------------
-
-
-def account_health(*, account: CdiscountAccount) -> AccountHealth:
-    """What the health card shows: last good download, schedule, failures, token, work waiting."""
-    downloads = account.sync_runs.filter(kind=SyncRun.Kind.DOWNLOAD)
-    waiting = (
-        Order.objects.filter(channel_account=account, channel_status=CdiscountStatus.WAITING_ACCEPTANCE)
-        .exclude(status=OrderStatus.CANCELED)
-        .count()
-    )
-    packages = Package.objects.filter(order__channel_account=account)
-    scheduled = account.enabled and account.download_enabled
-    return AccountHealth(
-        last_success=downloads.filter(status__in=SyncRun.SUCCESS_STATUSES).order_by("-finished_at").first(),
-        last_run=downloads.first(),
-        next_download_at=account.next_download_at if scheduled else None,
-        consecutive_failures=account.consecutive_failures,
-        token_expires_at=account.token_expires_at,
-        waiting_acceptance=waiting,
-        pending_uploads=packages.filter(upload_status=UploadStatus.PENDING).count(),
-        failed_uploads=packages.filter(upload_status=UploadStatus.FAILED).count(),
-        active_run=downloads.filter(status__in=SyncRun.ACTIVE_STATUSES).first(),
-        last_upload=account.sync_runs.filter(kind=SyncRun.Kind.UPLOAD).first(),
-    )

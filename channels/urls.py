@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import sync_log_views, views
 
 urlpatterns = [
     path("companies/<int:company_id>/cdiscount/", views.cdiscount_settings, name="cdiscount_settings"),
@@ -25,8 +25,8 @@ urlpatterns = [
         views.cdiscount_failed_uploads_retry,
         name="cdiscount_failed_uploads_retry",
     ),
-    path("sync-log/", views.sync_log, name="sync_log"),
-    path("sync-log/<int:run_id>/", views.sync_run, name="sync_run"),
-    path("sync-log/<int:run_id>/progress/", views.sync_run_progress, name="sync_run_progress"),
-    path("sync-log/problems/<int:problem_id>/retry/", views.sync_problem_retry, name="sync_problem_retry"),
+    path("sync-log/", sync_log_views.sync_log, name="sync_log"),
+    path("sync-log/<int:run_id>/", sync_log_views.sync_run, name="sync_run"),
+    path("sync-log/<int:run_id>/progress/", sync_log_views.sync_run_progress, name="sync_run_progress"),
+    path("sync-log/problems/<int:problem_id>/retry/", sync_log_views.sync_problem_retry, name="sync_problem_retry"),
 ]

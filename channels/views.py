@@ -9,7 +9,6 @@ a user without Manage channel reads and gets 403 on every change.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,7 +20,7 @@ from django.core.paginator import Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -30,20 +29,19 @@ from django.views.decorators.http import require_POST
 from orders.choices import EventKind
 from orders.models import OrderEvent, Package
 from sellercloud.models import Company
-from sellercloud.permissions import Permission, company_for_user_or_404, user_can, user_companies
+from sellercloud.permissions import Permission, company_for_user_or_404, user_can
 from sellercloud.shell import MenuItem, toolbox_for
 
-from . import account_services, dispatch, services, upload
+from . import account_services, account_status, dispatch, services, upload
 from .forms import (
     CarrierMappingFormSet,
     CdiscountSettingsForm,
     DownloadOrderByIdForm,
     DownloadOrdersForm,
     FailedUploadsRetryForm,
-    SyncLogFilterForm,
     carrier_initial,
 )
-from .models import CdiscountAccount, SyncProblem, SyncRun
+from .models import CdiscountAccount
 
 NO_PERMISSION = "Needs the Manage channel permission for this company."
 # Orders, tracking numbers and raw payloads (customer names and addresses) are order data: the
@@ -65,24 +63,24 @@ def _company_account(request: HttpRequest, company_id: int) -> tuple[Company, Cd
     return company, account
 
 
-def _can_manage(request: HttpRequest, company: Company) -> bool:
+def may_manage(request: HttpRequest, company: Company) -> bool:
     return user_can(request.user, Permission.MANAGE_CHANNEL, company)  # type: ignore[arg-type]
 
 
-def _can_view_orders(request: HttpRequest, company: Company) -> bool:
+def may_view_orders(request: HttpRequest, company: Company) -> bool:
     return user_can(request.user, Permission.VIEW_ORDERS, company)  # type: ignore[arg-type]
 
 
-def _require_view_orders(request: HttpRequest, company: Company) -> None:
+def require_view_orders(request: HttpRequest, company: Company) -> None:
     """403 for a page of order data (the company is theirs, so no 404 to hide)."""
-    if not _can_view_orders(request, company):
+    if not may_view_orders(request, company):
         raise PermissionDenied(NO_VIEW_ORDERS)
 
 
 def _managed_account(request: HttpRequest, company_id: int, *, saved: bool = False) -> tuple[Company, CdiscountAccount]:
     """Like _company_account, for changes: 403 without Manage channel; 404 when `saved` and no account."""
     company, account = _company_account(request, company_id)
-    if not _can_manage(request, company):
+    if not may_manage(request, company):
         raise PermissionDenied(NO_PERMISSION)
     if saved and account.pk is None:
         raise Http404("This company has no Cdiscount account yet: save its General Settings first.")
@@ -97,7 +95,7 @@ def _local(value: datetime | None, company: Company) -> str:
 
 def _actions(request: HttpRequest, company: Company, account: CdiscountAccount) -> list[MenuItem]:
     """The Actions menu of General Settings; what cannot be done is shown disabled with why."""
-    reason = "" if _can_manage(request, company) else NO_PERMISSION
+    reason = "" if may_manage(request, company) else NO_PERMISSION
     if not reason and account.pk is None:
         reason = "Save the settings first."
     upload_reason = reason or ("" if account.client_id and account.client_secret else NO_CREDENTIALS)
@@ -118,7 +116,7 @@ def _actions(request: HttpRequest, company: Company, account: CdiscountAccount) 
             reverse("cdiscount_failed_uploads", args=ids),
             disabled_reason=(
                 ("" if account.pk else "Save the settings first.")
-                if _can_view_orders(request, company)
+                if may_view_orders(request, company)
                 else NO_VIEW_ORDERS
             ),
         ),  # fmt: skip
@@ -135,8 +133,8 @@ def _page(
         "account": account,
         "toolbox": toolbox_for(request, company),
         "actions": _actions(request, company, account),
-        "can_manage": _can_manage(request, company),
-        "can_view_orders": _can_view_orders(request, company),
+        "can_manage": may_manage(request, company),
+        "can_view_orders": may_view_orders(request, company),
         "tz": company.time_zone,
         **extra,
     }
@@ -171,27 +169,6 @@ def _saved_message(update: account_services.SettingsUpdate, account: CdiscountAc
     return message
 
 
-def _runs_for(request: HttpRequest) -> Any:
-    """The runs this user may see: only their companies' accounts (SPEC S3)."""
-    companies = user_companies(request.user)  # type: ignore[arg-type]
-    return SyncRun.objects.filter(account__company__in=companies).select_related("account__company", "user")
-
-
-def _run_context(request: HttpRequest, run: SyncRun) -> dict[str, Any]:
-    """A run's page. Without View orders: the counts, the window and the error, but not the
-    problems (orders, raw payloads with customer names and addresses) nor the log (order ids)."""
-    company = run.account.company
-    can_view_orders = _can_view_orders(request, company)
-    problems = list(run.problems.all()) if can_view_orders else []
-    for problem in problems:
-        # Pretty-printed here once; the template shows it as text (autoescaped).
-        problem.pretty_payload = json.dumps(problem.raw_payload, indent=2, ensure_ascii=False, sort_keys=True)
-    hidden_problems = 0 if can_view_orders else run.problems.count()
-    return {"run": run, "company": company, "tz": company.time_zone, "problems": problems,
-            "can_manage": _can_manage(request, company), "can_view_orders": can_view_orders,
-            "hidden_problems": hidden_problems, "no_view_orders": NO_VIEW_ORDERS}  # fmt: skip
-
-
 # --- General Settings -------------------------------------------------------------------------
 
 
@@ -206,7 +183,7 @@ def cdiscount_settings(request: HttpRequest, company_id: int) -> HttpResponse:
         company,
         account,
         title=f"Cdiscount General Settings — {company.name}",
-        health=account_services.account_health(account=account) if saved else None,
+        health=account_status.account_health(account=account) if saved else None,
         carrier_mappings=account.carrier_mappings.all() if saved else [],
         changes=account.settings_changes.select_related("user")[:CHANGES_SHOWN] if saved else [],
     )
@@ -216,7 +193,7 @@ def cdiscount_settings(request: HttpRequest, company_id: int) -> HttpResponse:
 def cdiscount_settings_edit(request: HttpRequest, company_id: int) -> HttpResponse:
     """General Settings > Edit, then Save / Cancel. Nothing is saved unless all of it is valid."""
     company, account = _managed_account(request, company_id)
-    carriers = account_services.account_carriers(account=account)
+    carriers = account_status.account_carriers(account=account)
     form, formset = _settings_forms(request, account, carriers)
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
@@ -235,7 +212,7 @@ def cdiscount_settings_edit(request: HttpRequest, company_id: int) -> HttpRespon
 
 
 def _settings_forms(
-    request: HttpRequest, account: CdiscountAccount, carriers: account_services.CarrierChoices
+    request: HttpRequest, account: CdiscountAccount, carriers: account_status.CarrierChoices
 ) -> tuple[CdiscountSettingsForm, Any]:
     """The settings form and the carrier mapping rows, bound on POST."""
     data = request.POST if request.method == "POST" else None
@@ -255,7 +232,7 @@ def _settings_forms(
 def cdiscount_get_token(request: HttpRequest, company_id: int) -> HttpResponse:
     """Actions > Get Token: a new access token now; success with its expiry, or the marketplace's words."""
     company, account = _managed_account(request, company_id, saved=True)
-    result = account_services.account_get_token(account=account, by=request.user)  # type: ignore[arg-type]
+    result = account_status.account_get_token(account=account, by=request.user)  # type: ignore[arg-type]
     if result.ok:
         messages.success(
             request, f"Token received: it expires on {_local(result.expires_at, company)} ({company.time_zone})."
@@ -335,9 +312,9 @@ def cdiscount_failed_uploads(request: HttpRequest, company_id: int) -> HttpRespo
     company, account = _company_account(request, company_id)
     if account.pk is None:
         raise Http404("This company has no Cdiscount account yet.")
-    _require_view_orders(request, company)
+    require_view_orders(request, company)
     page = Paginator(_failed_rows(account), FAILED_PER_PAGE).get_page(request.GET.get("page"))
-    pending = account_services.account_health(account=account).pending_uploads
+    pending = account_status.account_health(account=account).pending_uploads
     return _page(request, "channels/failed_uploads.html", company, account, page=page, pending=pending,
                  title=f"Failed Uploads — Cdiscount — {company.name}")  # fmt: skip
 
@@ -347,7 +324,7 @@ def cdiscount_failed_uploads(request: HttpRequest, company_id: int) -> HttpRespo
 def cdiscount_failed_uploads_retry(request: HttpRequest, company_id: int) -> HttpResponse:
     """Retry upload: the chosen failed packages (or all) become Pending and an upload run is queued."""
     company, account = _managed_account(request, company_id, saved=True)
-    _require_view_orders(request, company)
+    require_view_orders(request, company)
     form = FailedUploadsRetryForm(request.POST)
     if not form.is_valid():
         reasons = " ".join(str(error) for errors in form.errors.values() for error in errors)
@@ -368,64 +345,3 @@ def _report_upload_retry(request: HttpRequest, result: dispatch.PackageRetryRequ
         '{} package(s) set back to Pending, {} <a href="{}">run {}</a>.',
         result.count, doing, reverse("sync_run", args=[run.pk]), run.pk,  # type: ignore[union-attr]
     ))  # fmt: skip
-
-
-# --- Sync Log ---------------------------------------------------------------------------------
-
-
-@login_required
-def sync_log(request: HttpRequest) -> HttpResponse:
-    """Every run of the user's accounts, newest first, filtered by account, kind and status."""
-    form = SyncLogFilterForm(request.GET or None, companies=user_companies(request.user).order_by("name"))  # type: ignore[arg-type]
-    runs = form.filter_qs(_runs_for(request)) if request.GET else _runs_for(request)
-    page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    return render(request, "channels/sync_log.html",
-                  {"title": "Sync Log", "form": form, "page": page, "querystring": params.urlencode()})  # fmt: skip
-
-
-@login_required
-def sync_run(request: HttpRequest, run_id: int) -> HttpResponse:
-    """One run: window, counts, duration, error, log and its problems; live while it runs."""
-    run = get_object_or_404(_runs_for(request), pk=run_id)
-    context = _run_context(request, run)
-    context["title"] = f"Sync Run {run.pk} — {run.get_kind_display()} — {run.account.company.name}"
-    context["actions"] = [MenuItem("Back to Sync Log", reverse("sync_log") + f"?company={run.account.company_id}")]
-    return render(request, "channels/sync_run.html", context)
-
-
-@login_required
-def sync_run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
-    """The run's body alone, polled every 2 s while the run is active (it stops once finished)."""
-    run = get_object_or_404(_runs_for(request), pk=run_id)
-    return render(request, "channels/_sync_run_body.html", _run_context(request, run))
-
-
-@login_required
-@require_POST
-def sync_problem_retry(request: HttpRequest, problem_id: int) -> HttpResponse:
-    """Retry one failed order: download it again now; resolved once it imports."""
-    companies = user_companies(request.user)  # type: ignore[arg-type]
-    problem = get_object_or_404(SyncProblem.objects.select_related("run__account__company"),
-                                pk=problem_id, run__account__company__in=companies)  # fmt: skip
-    if not _can_manage(request, problem.run.account.company):
-        raise PermissionDenied(NO_PERMISSION)
-    _require_view_orders(request, problem.run.account.company)  # its message repeats the problem's
-    if problem.resolved_at is not None:
-        messages.info(request, f"Order {problem.channel_order_id} was already imported: nothing to retry.")
-    else:
-        _report_retry(request, problem, services.sync_problem_retry(problem=problem, user=request.user))  # type: ignore[arg-type]
-    return redirect("sync_run", run_id=problem.run_id)
-
-
-def _report_retry(request: HttpRequest, problem: SyncProblem, run: SyncRun | None) -> None:
-    order = problem.channel_order_id
-    if run is None:
-        messages.warning(request, f"A download of this account is running: retry order {order} when it ends.")
-    elif run.status == SyncRun.Status.COMPLETED:
-        messages.success(request, f"Order {order} imported: the problem is resolved (run {run.pk}).")
-    else:
-        latest = run.problems.order_by("-id").first()
-        reason = run.error or (latest.message if latest else run.get_status_display())
-        messages.error(request, f"Retry of order {order} failed (run {run.pk}): {reason}")

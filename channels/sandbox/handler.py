@@ -7,37 +7,23 @@ application/problem+json, as the real API's (reference 3.9). server.py serves it
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import logging
 import re
 import secrets
 import time
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from .config import CARRIERS, Faults, SandboxError
+from .config import CARRIERS, SandboxError
+from .responses import MAX_PAGE_SIZE, TOKEN_PATH, faults_dict, int_param, json_body, keycloak, problem
 from .state import SandboxState
 
 logger = logging.getLogger(__name__)
 
-TOKEN_PATH = "/auth/realms/maas/protocol/openid-connect/token"
 API_PREFIX = "/seller/v2"
-MAX_PAGE_SIZE = 100
 
-_PROBLEM_TYPES = {
-    400: "https://tools.ietf.org/html/rfc7231#section-6.5.1",
-    401: "https://tools.ietf.org/html/rfc7235#section-3.1",
-    403: "https://tools.ietf.org/html/rfc7231#section-6.5.3",
-    404: "https://tools.ietf.org/html/rfc7231#section-6.5.4",
-    405: "https://tools.ietf.org/html/rfc7231#section-6.5.5",
-    409: "https://tools.ietf.org/html/rfc7231#section-6.5.8",
-    429: "https://tools.ietf.org/html/rfc6585#section-4",
-    500: "https://tools.ietf.org/html/rfc7231#section-6.6.1",
-    503: "https://tools.ietf.org/html/rfc7231#section-6.6.4",
-}
 
 _ORDER = re.compile(r"^/seller/v2/orders/(?P<id>[^/]+)$")
 _APPROVAL = re.compile(r"^/seller/v2/orders/(?P<id>[^/]+)/approval-status$")
@@ -115,17 +101,17 @@ class SandboxHandler(BaseHTTPRequestHandler):
             elif path.startswith(API_PREFIX):
                 status, body, headers = self._api(method, path, query, raw_body, entry)
             else:
-                status, body, headers = _problem(404, "Not Found", "Resource not found.", path)
+                status, body, headers = problem(404, "Not Found", "Resource not found.", path)
         except _DropConnection as drop:
             self.close_connection = True
             if not drop.logged:
                 self.state.log_request(entry)
             return
         except SandboxError as exc:
-            status, body, headers = _problem(exc.status, exc.title, exc.detail, path, exc.errors)
+            status, body, headers = problem(exc.status, exc.title, exc.detail, path, exc.errors)
         except Exception:  # pragma: no cover - a sandbox bug must still answer like a server would
             logger.exception("sandbox_error path=%s", path)
-            status, body, headers = _problem(500, "Internal Server Error", "Unexpected sandbox error.", path)
+            status, body, headers = problem(500, "Internal Server Error", "Unexpected sandbox error.", path)
         entry["status"] = status
         self.state.log_request(entry)
         self._send(status, body, headers)
@@ -172,18 +158,18 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _token(self, method: str, raw: bytes) -> tuple[int, Any, dict[str, str]]:
         if method != "POST":
-            return _problem(405, "Method Not Allowed", "Use POST.", TOKEN_PATH)
+            return problem(405, "Method Not Allowed", "Use POST.", TOKEN_PATH)
         form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
         config = self.state.config
         if form.get("grant_type") != "client_credentials":
-            return _keycloak(400, "unsupported_grant_type", "Unsupported grant_type")
+            return keycloak(400, "unsupported_grant_type", "Unsupported grant_type")
         if not form.get("client_id") or not form.get("client_secret"):
-            return _keycloak(400, "invalid_request", "Missing client_id or client_secret")
+            return keycloak(400, "invalid_request", "Missing client_id or client_secret")
         if not (
             secrets.compare_digest(form["client_id"], config.client_id)
             and secrets.compare_digest(form["client_secret"], config.client_secret)
         ):
-            return _keycloak(401, "invalid_client", "Invalid client credentials")
+            return keycloak(401, "invalid_client", "Invalid client credentials")
         token, lifetime = self.state.issue_token(form["client_id"])
         body = {
             "access_token": token,
@@ -210,9 +196,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             time.sleep(state.faults.timeout_sleep)
             raise _DropConnection(logged=True)
         if fault == "error":
-            return _problem(503, "Service Unavailable", "The service is temporarily unavailable.", path)
+            return problem(503, "Service Unavailable", "The service is temporarily unavailable.", path)
         if fault == "rate_limit":
-            status, body, headers = _problem(429, "Too Many Requests", "Rate limit exceeded, retry later.", path)
+            status, body, headers = problem(429, "Too Many Requests", "Rate limit exceeded, retry later.", path)
             seconds = state.faults.retry_after
             headers["Retry-After"] = str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
             return status, body, headers
@@ -220,18 +206,18 @@ class SandboxHandler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         if not token or not state.token_valid(token):
-            status, body, headers = _problem(
+            status, body, headers = problem(
                 401, "Unauthorized", "The access token is missing, invalid or expired.", path
             )
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
             return status, body, headers
         seller_id = self.headers.get("SellerId")
         if not seller_id:
-            return _problem(
+            return problem(
                 400, "Validation Failed", "The SellerId header is required.", path, {"SellerId": ["required"]}
             )
         if seller_id != state.config.seller_id:
-            return _problem(403, "Forbidden", f"The client is not linked to seller {seller_id}.", path)
+            return problem(403, "Forbidden", f"The client is not linked to seller {seller_id}.", path)
 
         with state.lock:
             if method == "GET":
@@ -239,7 +225,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 # Serialised under the lock: rendered orders share nested values with the state.
                 return status, json.dumps(body, ensure_ascii=False).encode("utf-8"), headers
             if method == "POST":
-                body = _json_body(raw, path)
+                body = json_body(raw, path)
                 match = _APPROVAL.match(path)
                 if match:
                     state.approve(match["id"], body)
@@ -247,11 +233,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 else:
                     match = _SHIPMENTS.match(path)
                     if not match:
-                        return _problem(404, "Not Found", "Resource not found.", path)
+                        return problem(404, "Not Found", "Resource not found.", path)
                     state.ship(match["id"], body)
                     answer = (201, None, {})
             else:
-                return _problem(405, "Method Not Allowed", f"{method} is not allowed here.", path)
+                return problem(405, "Method Not Allowed", f"{method} is not allowed here.", path)
         if state.draw_lost_answer():
             entry["fault"] = "lost_answer"
             entry["status"] = answer[0]  # what it would have answered: the change is recorded
@@ -261,10 +247,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _api_get(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
         state = self.state
         if path == f"{API_PREFIX}/orders":
-            page_index = _int_param(query, "pageIndex", default=1, minimum=1, maximum=None, path=path)
-            page_size = _int_param(
-                query, "pageSize", default=MAX_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE, path=path
-            )
+            page_index = int_param(query, "pageIndex", default=1, minimum=1, maximum=None, path=path)
+            page_size = int_param(query, "pageSize", default=MAX_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE, path=path)
             matches = state.query(query)
             start = (page_index - 1) * page_size
             page = matches[start : start + page_size]
@@ -284,7 +268,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
         match = _ORDER.match(path)
         if match:
             return 200, state.render(state.get(match["id"])), {}
-        return _problem(404, "Not Found", "Resource not found.", path)
+        return problem(404, "Not Found", "Resource not found.", path)
 
     def _base(self) -> str:
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
@@ -295,20 +279,20 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _control(self, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> None:
         state = self.state
         try:
-            body = _json_body(raw, path) if raw else {}
+            body = json_body(raw, path) if raw else {}
             result: Any
             if path == "/_sandbox/health":
                 result = {"status": "ok", **state.summary()}
             elif path == "/_sandbox/faults" and method == "GET":
-                result = _faults_dict(state.faults)
+                result = faults_dict(state.faults)
             elif path == "/_sandbox/faults" and method == "POST":
                 with state.lock:
                     state.faults.update(body)
-                result = _faults_dict(state.faults)
+                result = faults_dict(state.faults)
             elif path == "/_sandbox/faults/reset" and method == "POST":
                 with state.lock:
                     state.faults.__init__()  # type: ignore[misc]
-                result = _faults_dict(state.faults)
+                result = faults_dict(state.faults)
             elif path == "/_sandbox/advance" and method == "POST":
                 result = {"changed": state.advance(order_ids=body.get("order_ids"), steps=int(body.get("steps", 1)))}
             elif path == "/_sandbox/tick" and method == "POST":
@@ -358,67 +342,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 raise SandboxError(404, "Not Found", f"No control endpoint {method} {path}.")
             self._send(200, result, {})
         except SandboxError as exc:
-            self._send(*_problem(exc.status, exc.title, exc.detail, path, exc.errors))
+            self._send(*problem(exc.status, exc.title, exc.detail, path, exc.errors))
         except (TypeError, ValueError, AttributeError) as exc:
-            self._send(*_problem(400, "Bad Request", f"Bad control request: {exc}", path))
-
-
-def _problem(
-    status: int, title: str, detail: str, instance: str, errors: dict[str, list[str]] | None = None
-) -> tuple[int, dict[str, Any], dict[str, str]]:
-    body: dict[str, Any] = {
-        "type": _PROBLEM_TYPES.get(status, "about:blank"),
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": instance,
-        "traceId": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01",
-    }
-    if errors:
-        body["errors"] = errors
-    return status, body, {"Content-Type": "application/problem+json; charset=utf-8"}
-
-
-def _keycloak(status: int, error: str, description: str) -> tuple[int, dict[str, Any], dict[str, str]]:
-    # Problem details plus Keycloak's own keys: clients read either (reference 3.2).
-    _, body, headers = _problem(status, HTTPStatus(status).phrase, description, TOKEN_PATH)
-    body.update({"error": error, "error_description": description})
-    return status, body, headers
-
-
-def _json_body(raw: bytes, path: str) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        raise SandboxError(
-            400, "Validation Failed", "The body is not valid JSON.", {"body": ["invalid JSON"]}
-        ) from None
-
-
-def _int_param(
-    query: dict[str, list[str]], name: str, *, default: int, minimum: int, maximum: int | None, path: str
-) -> int:
-    values = query.get(name)
-    if not values or values[-1] == "":
-        return default
-    try:
-        value = int(values[-1])
-    except ValueError:
-        raise SandboxError(
-            400,
-            "Validation Failed",
-            "One or more validation errors occurred.",
-            {name: [f"'{values[-1]}' is not valid."]},
-        ) from None
-    if value < minimum or (maximum is not None and value > maximum):
-        limit = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-        raise SandboxError(
-            400, "Validation Failed", "One or more validation errors occurred.", {name: [f"{name} must be {limit}."]}
-        )
-    return value
-
-
-def _faults_dict(faults: Faults) -> dict[str, Any]:
-    return dataclasses.asdict(faults)
+            self._send(*problem(400, "Bad Request", f"Bad control request: {exc}", path))

@@ -4,12 +4,8 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
-from channels.account_services import (
-    CarrierRow,
-    account_carriers,
-    account_get_token,
-    account_update_settings,
-)
+from channels.account_services import CarrierRow, account_update_settings
+from channels.account_status import account_carriers, account_get_token
 from channels.models import CdiscountAccount, SettingsChange, SyncRun
 from tests.factories import CdiscountAccountFactory
 

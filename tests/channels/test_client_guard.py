@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from channels.account_services import account_carriers, account_get_token
+from channels.account_status import account_carriers, account_get_token
 from channels.cdiscount.transport import AddressPolicy
 from tests.factories import CdiscountAccountFactory
 

@@ -12,7 +12,8 @@ from django.utils import timezone
 from sellercloud.models import User
 
 from . import runs
-from .download.engine import download_execute, run_create
+from .download.engine import download_execute
+from .download.run import run_create
 from .models import CdiscountAccount, SyncProblem, SyncRun
 
 logger = logging.getLogger(__name__)

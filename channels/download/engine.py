@@ -13,17 +13,13 @@
 """
 
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from channels.accounts import AccountLock, client_for
@@ -40,6 +36,7 @@ from orders.events import order_event
 from orders.models import Order
 
 from .mapping import skip_reason
+from .run import LockLost, RunState, after_page, download_window, finish_run
 from .upsert import NewCandidate, order_upsert_from_cdiscount, orders_create_new, payload_sha256
 
 logger = logging.getLogger(__name__)
@@ -59,63 +56,6 @@ ORDER_FAILED = unexpected_error(
 MAX_REPAGES = 2
 # Pages requested ahead of the one being applied.
 PREFETCH_PAGES = 2
-
-
-class LockLost(Exception):
-    """Another run holds the account now: this one stops without touching the watermark."""
-
-
-@dataclass
-class RunState:
-    run: SyncRun
-    account: CdiscountAccount
-    client: CdiscountClient
-    lock: AccountLock | None
-    seen: set[str] = field(default_factory=set)
-    counts: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(["created", "updated", "unchanged", "skipped", "failed"], 0)
-    )
-    log: list[str] = field(default_factory=list)
-    lock_renewed: float = field(default_factory=time.monotonic)
-
-    def keep_lock(self, *, force: bool = False) -> None:
-        """Renew the account's lock after every page, and within a page that runs long (a slow
-        database), so a live run never loses it; raise LockLost if another run has it now."""
-        if self.lock is None:
-            return
-        if force or time.monotonic() - self.lock_renewed > settings.DOWNLOAD_LOCK_TTL_SECONDS / 3:
-            if not self.lock.renew():
-                raise LockLost()
-            self.lock_renewed = time.monotonic()
-
-
-def download_window(*, account: CdiscountAccount, start: datetime) -> tuple[datetime, datetime]:
-    """The window of an ordinary run that starts at `start` (SPEC S6)."""
-    if account.download_watermark is None:
-        return start - timedelta(days=account.lookback_days), start
-    return account.download_watermark - timedelta(minutes=settings.DOWNLOAD_OVERLAP_MINUTES), start
-
-
-def run_create(
-    *,
-    account: CdiscountAccount,
-    trigger: str,
-    user: Any = None,
-    window_from: datetime | None = None,
-    window_to: datetime | None = None,
-    channel_order_id: str = "",
-) -> SyncRun:
-    """A Queued download run; a backfill when dates are given."""
-    return SyncRun.objects.create(
-        account=account,
-        kind=SyncRun.Kind.DOWNLOAD,
-        trigger=trigger,
-        user=user if user is not None and getattr(user, "is_authenticated", False) else None,
-        window_from=window_from,
-        window_to=window_to,
-        is_backfill=window_from is not None or window_to is not None,
-        channel_order_id=channel_order_id,
-    )
 
 
 def download_execute(
@@ -148,15 +88,15 @@ def download_execute(
         else:
             _download_window(state, on_page=on_page)
     except LockLost:
-        _finish(state, SyncRun.Status.FAILED, "Stopped: another run took over this account's lock.", calls_before)
+        finish_run(state, SyncRun.Status.FAILED, "Stopped: another run took over this account's lock.", calls_before)
     except ChannelAPIError as exc:
-        _finish(state, SyncRun.Status.FAILED, str(exc), calls_before)
+        finish_run(state, SyncRun.Status.FAILED, str(exc), calls_before)
     except Exception:  # an unexpected bug must still end the run visibly
         logger.exception("event=download_crashed run=%s account=%s", run.pk, account.pk)
-        _finish(state, SyncRun.Status.FAILED, CRASHED, calls_before)
+        finish_run(state, SyncRun.Status.FAILED, CRASHED, calls_before)
     else:
         status = SyncRun.Status.PARTIAL if state.counts["failed"] else SyncRun.Status.COMPLETED
-        _finish(state, status, "", calls_before)
+        finish_run(state, status, "", calls_before)
     return run
 
 
@@ -214,7 +154,7 @@ def _read_all_pages(
                     for index in range(page_index + 1 + len(ahead), page_index + 1 + PREFETCH_PAGES):
                         ahead.append(prefetch.submit(_fetch_page, state.client, query, index))
                 _apply_page(state, page.raw_items)
-                _after_page(state, on_page)
+                after_page(state, on_page)
                 if page.is_last:
                     break
                 page_index += 1
@@ -403,63 +343,7 @@ def _problem(state: RunState, channel_order_id: str, message: str, raw: Any) -> 
     logger.warning("event=download_order_problem run=%s order=%s message=%s", state.run.pk, channel_order_id, message)
 
 
-# Progress and heartbeat are written at most this often: each write is a commit, and a page of
-# unchanged orders costs less than that commit (SPEC S11); the progress page polls every 2 s.
-PROGRESS_EVERY_SECONDS = 1.0
-
-
-def _after_page(state: RunState, on_page: Callable[[SyncRun], None] | None) -> None:
-    state.keep_lock(force=True)
-    run = state.run
-    run.pages += 1
-    for name, value in state.counts.items():
-        setattr(run, name, value)
-    run.progress = f"{run.pages} pages, {sum(state.counts.values())} orders"
-    now = timezone.now()
-    if run.heartbeat_at is None or (now - run.heartbeat_at).total_seconds() >= PROGRESS_EVERY_SECONDS:
-        run.heartbeat_at = now
-        run.save(update_fields=["pages", *state.counts, "heartbeat_at", "progress"])
-    if on_page is not None:
-        on_page(run)
-
-
 def _download_one(state: RunState, channel_order_id: str) -> None:
     """Download Order by ID, and the Retry of a problem: GET /orders/{id} and apply it."""
     _apply_page(state, [state.client.fetch_order(order_id=channel_order_id).raw])
-    _after_page(state, None)
-
-
-def _finish(state: RunState, status: str, error: str, calls_before: int) -> None:
-    run, account = state.run, state.account
-    run.status = status
-    run.error = error[:2000]
-    run.finished_at = timezone.now()
-    run.api_calls = state.client.calls.snapshot()["api"] - calls_before
-    for name, value in state.counts.items():
-        setattr(run, name, value)
-    run.log = "\n".join(state.log)
-    with transaction.atomic():
-        run.save()
-        ordinary = not run.is_backfill and not run.channel_order_id
-        if status in SyncRun.SUCCESS_STATUSES:
-            updates: dict[str, Any] = {"consecutive_failures": 0}
-            if ordinary:
-                updates["download_watermark"] = run.window_to
-            CdiscountAccount.objects.filter(pk=account.pk).update(**updates)
-        else:
-            CdiscountAccount.objects.filter(pk=account.pk).update(consecutive_failures=F("consecutive_failures") + 1)
-    logger.info(
-        "event=download_finished run=%s account=%s status=%s pages=%d created=%d updated=%d unchanged=%d "
-        "skipped=%d failed=%d api_calls=%d error=%s",
-        run.pk,
-        account.pk,
-        status,
-        run.pages,
-        run.created,
-        run.updated,
-        run.unchanged,
-        run.skipped,
-        run.failed,
-        run.api_calls,
-        error[:200] or "-",
-    )
+    after_page(state, None)

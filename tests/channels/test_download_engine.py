@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels.accounts import client_for
-from channels.download.engine import download_execute, run_create
+from channels.download.engine import download_execute
+from channels.download.run import run_create
 from channels.models import SyncProblem, SyncRun
 from channels.runs import next_due_after
 from channels.services import DOWNLOAD, download_claim_due_accounts, download_run_now, sync_problem_retry

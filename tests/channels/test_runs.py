@@ -3,7 +3,6 @@
 import pytest
 import redis
 
-from channels import upload
 from channels.models import SyncRun
 from channels.services import DOWNLOAD, download_run_queued
 from channels.upload import UPLOAD, upload_run_now
@@ -41,7 +40,7 @@ def test_an_upload_holds_its_lock_with_the_uploads_own_expiry(cdiscount_sandbox,
         seen["ttl_ms"] = redis.Redis.from_url(settings.REDIS_URL).pttl(lock.name)
         return run
 
-    monkeypatch.setattr(upload, "upload_execute", probe)
+    monkeypatch.setattr("channels.upload.services.upload_execute", probe)
 
     assert upload_run_now(account=account, trigger=SyncRun.Trigger.COMMAND) is not None
     assert 0 < seen["ttl_ms"] <= 7000

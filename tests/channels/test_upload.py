@@ -212,7 +212,7 @@ def test_a_package_our_code_fails_on_stays_pending_with_an_error_in_peoples_word
     def fail(*args, **kwargs):
         raise DataError("value too long for type character varying(50)")
 
-    monkeypatch.setattr("channels.upload._upload_package", fail)
+    monkeypatch.setattr("channels.upload.engine.upload_package", fail)
 
     run = upload(acct)
 
@@ -233,7 +233,7 @@ def test_an_upload_our_code_crashes_on_fails_in_peoples_words(make_cdiscount_san
     def crash(*args, **kwargs):
         raise ValueError("invalid literal for int() with base 10: 'x'")
 
-    monkeypatch.setattr("channels.upload._run_packages", crash)
+    monkeypatch.setattr("channels.upload.engine._run_packages", crash)
 
     run = upload(acct)
 

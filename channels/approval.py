@@ -15,8 +15,7 @@ from collections.abc import Callable
 from django.db import transaction
 
 from orders import hooks
-from orders.choices import EventKind, OrderStatus
-from orders.events import order_event
+from orders.choices import OrderStatus
 from orders.models import Order
 from orders.rules import OrderRuleError, transition_error
 from sellercloud.models import User
@@ -25,6 +24,7 @@ from .accounts import client_for
 from .cdiscount.client import ApprovalOutcome, CdiscountClient
 from .cdiscount.exceptions import ChannelAPIError
 from .cdiscount.schemas import OrderStatus as CdiscountStatus
+from .events import approval_event, approval_failed_event, refusal_status_note
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ __all__ = ["approval_record", "order_accept", "order_refuse", "why_not_approve"]
 
 ACCEPTED = CdiscountStatus.ACCEPTED
 REFUSED = CdiscountStatus.REFUSED
-SOURCE = "Cdiscount"
 
 
 def why_not_approve(order: Order) -> str | None:
@@ -61,7 +60,7 @@ def _decide(
     except ChannelAPIError as exc:
         logger.warning("event=order_%s_failed order=%s error=%s", verb, order.pk, exc.message)
         message = f"Cdiscount did not {verb} the order: {exc.marketplace_words}"
-        order_event(order=order, kind=EventKind.ACCEPTANCE, message=message, user=by, data={"error": exc.message})
+        approval_failed_event(order=order, by=by, message=message, error=exc.message)
         raise OrderRuleError(message) from exc
     finally:
         client.close()
@@ -77,27 +76,22 @@ def approval_record(*, order: Order, by: User | None, decision: str, outcome: Ap
     previous = order.channel_status
     fields = ["channel_status", "updated_at"]
     order.channel_status = decision
-    message = f"{'Accepted' if decision == ACCEPTED else 'Refused'} on Cdiscount"
-    if by is None:
-        message = "Auto-" + message[0].lower() + message[1:]
-    if outcome == ApprovalOutcome.ALREADY_DONE:
-        message += " (Cdiscount already had this decision)"
+    status_note = ""
     if decision == REFUSED:
         # A refused order is cancelled, through the transition table like every status change.
-        if reason := transition_error(order.status, OrderStatus.CANCELED):
-            message += f". The Order Status stays {OrderStatus(order.status).label}: {reason}"
-        else:
+        reason = transition_error(order.status, OrderStatus.CANCELED)
+        status_note = refusal_status_note(cancelled=not reason, status=order.status, reason=reason or "")
+        if not reason:
             order.status = OrderStatus.CANCELED
             fields.append("status")
-            message += ": the order is Canceled"
             hooks.order_cancelled(order_id=order.pk)
     order.save(update_fields=fields)
-    order_event(
+    approval_event(
         order=order,
-        kind=EventKind.ACCEPTANCE,
-        message=message + ".",
-        user=by,
-        source="" if by else SOURCE,
+        by=by,
+        accepted=decision == ACCEPTED,
+        already_done=outcome == ApprovalOutcome.ALREADY_DONE,
+        status_note=status_note,
         data={"decision": decision, "outcome": str(outcome), "channel_status_before": previous},
     )
 

@@ -26,9 +26,9 @@ from sellercloud.models import User
 from sellercloud.permissions import Permission
 
 from .filters import localise, user_can_act_on_orders
+from .holds import order_hold, order_release_hold
 from .models import BulkActionFavorite, Order
 from .rules import OrderRuleError
-from .services import order_hold, order_release_hold
 
 logger = logging.getLogger(__name__)
 

@@ -1,32 +1,20 @@
-"""One function per kind of history line (saleor's events.py): every change to an order writes
-an OrderEvent, shown under Notes and History on Order Details."""
+"""The order's history lines, one function per kind (saleor's events.py), so each message is
+written once. Every change to an order writes one; they show under Notes and History on Order
+Details. A channel's own lines (what the marketplace reported) live in its app and are built
+with `order_event`.
 
+Each function saves the line, or with `commit=False` returns it unsaved, for a caller that
+writes many at once (the download's bulk create).
+"""
+
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sellercloud.models import User
 
-from .choices import EventKind
-from .models import Order, OrderEvent
-
-
-def order_event_row(
-    *,
-    order: Order,
-    kind: EventKind,
-    message: str,
-    user: User | None = None,
-    source: str = "",
-    data: dict[str, Any] | None = None,
-) -> OrderEvent:
-    """An unsaved history line, for callers that write many at once (bulk_create)."""
-    return OrderEvent(
-        order=order,
-        kind=kind,
-        message=message,
-        user=user if user is not None and user.is_authenticated else None,
-        source=source,
-        data=data or {},
-    )
+from .choices import EventKind, OrderStatus
+from .models import Order, OrderEvent, Package, Payment
 
 
 def order_event(
@@ -37,8 +25,134 @@ def order_event(
     user: User | None = None,
     source: str = "",
     data: dict[str, Any] | None = None,
+    commit: bool = True,
 ) -> OrderEvent:
-    """Record one line of the order's history. `user` acted, or else `source` (e.g. "Cdiscount")."""
-    event = order_event_row(order=order, kind=kind, message=message, user=user, source=source, data=data)
-    event.save()
+    """One line of the order's history. `user` acted, or else `source` (e.g. "Cdiscount")."""
+    event = OrderEvent(
+        order=order,
+        kind=kind,
+        message=message,
+        user=user if user is not None and user.is_authenticated else None,
+        source="" if user is not None and user.is_authenticated else source,
+        data=data or {},
+    )
+    if commit:
+        event.save()
     return event
+
+
+def _with_note(message: str, note: str) -> str:
+    return f"{message}. {note}" if note else message
+
+
+def hold_set_event(
+    *,
+    order: Order,
+    by: User | None,
+    source: str,
+    reason: str,
+    status_before: str,
+    channel_request: str = "",
+    commit: bool = True,
+) -> OrderEvent:
+    return order_event(
+        order=order,
+        kind=EventKind.HOLD,
+        message=f"Set On Hold: {reason}",
+        user=by,
+        source=source,
+        data={"reason": reason, "from": status_before, "channel_request": channel_request},
+        commit=commit,
+    )
+
+
+def hold_released_event(
+    *, order: Order, by: User | None, source: str, restored: str, released_request: str, note: str
+) -> OrderEvent:
+    return order_event(
+        order=order,
+        kind=EventKind.RELEASE,
+        message=_with_note(f"Hold released: back to {OrderStatus(restored).label}", note),
+        user=by,
+        source=source,
+        data={"restored": restored, "released_channel_request": released_request, "note": note},
+    )
+
+
+def cancelled_internally_event(
+    *, order: Order, by: User, reason: str, status_before: str, withdrawn: int, channel_note: str
+) -> OrderEvent:
+    return order_event(
+        order=order,
+        kind=EventKind.CANCEL,
+        message=_with_note(f"Set Cancelled Internally: {reason}", channel_note),
+        user=by,
+        data={"reason": reason, "from": status_before, "packages_withdrawn": withdrawn},
+    )
+
+
+def refund_issued_event(
+    *,
+    order: Order,
+    by: User,
+    payment: Payment,
+    amount: Decimal,
+    notes: str,
+    refund_date: date,
+    refund_method: str,
+    reference_number: str,
+    payment_status: str,
+    channel_note: str,
+) -> OrderEvent:
+    return order_event(
+        order=order,
+        kind=EventKind.REFUND,
+        message=_with_note(f"Refund of {amount} {payment.currency} ({payment.operation_type}): {notes}", channel_note),
+        user=by,
+        data={
+            "amount": str(amount),
+            "payment_id": payment.pk,
+            "refund_date": refund_date.isoformat(),
+            "refund_method": refund_method,
+            "reference_number": reference_number,
+            "payment_status": payment_status,
+        },
+    )
+
+
+def shipped_event(*, order: Order, by: User | None, package: Package, upload_note: str) -> OrderEvent:
+    message = f"Shipped with {package.carrier} {package.tracking_number}"
+    return order_event(
+        order=order,
+        kind=EventKind.SHIPMENT,
+        message=f"{message}: {upload_note}" if upload_note else message,
+        user=by,
+        data={
+            "package_id": package.pk,
+            "carrier": package.carrier,
+            "service": package.service,
+            "tracking_number": package.tracking_number,
+            "tracking_url": package.tracking_url,
+            "ship_date": package.ship_date.isoformat(),
+            "shipping_cost": str(package.shipping_cost),
+            "upload_status": package.upload_status,
+        },
+    )
+
+
+def note_added_event(*, order: Order, by: User, text: str) -> OrderEvent:
+    return order_event(order=order, kind=EventKind.NOTE, message=text, user=by)
+
+
+def problem_resolved_event(*, order: Order, by: User, note: str) -> OrderEvent:
+    return order_event(order=order, kind=EventKind.STATUS, message=f"Problem resolved: {note}", user=by)
+
+
+def address_edited_event(*, order: Order, by: User, before: dict[str, Any], after: dict[str, str]) -> OrderEvent:
+    return order_event(
+        order=order,
+        kind=EventKind.ADDRESS,
+        message="Shipping address edited",
+        user=by,
+        data={"before": before, "after": after},
+    )

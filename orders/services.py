@@ -12,15 +12,21 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from sellercloud.models import User
 
 from . import hooks
 from .channel_registry import adapter_for
-from .choices import EventKind, HoldSource, OrderStatus, RefundMethod, ShippingStatus, UploadStatus
-from .events import order_event
+from .choices import OrderStatus, RefundMethod, ShippingStatus, UploadStatus
+from .events import (
+    address_edited_event,
+    cancelled_internally_event,
+    note_added_event,
+    problem_resolved_event,
+    refund_issued_event,
+    shipped_event,
+)
 from .links import is_http_url
 from .models import Order, Package, Payment, Refund
 from .money import MoneyError, check_money
@@ -31,8 +37,6 @@ __all__ = [
     "OrderRuleError",
     "order_add_note",
     "order_cancel_internally",
-    "order_hold",
-    "order_release_hold",
     "order_resolve_problem",
     "order_ship",
     "order_update_shipping_address",
@@ -56,7 +60,7 @@ TRACKING_URL_INVALID = (
 )
 
 
-def _locked(order: Order) -> Order:
+def locked(order: Order) -> Order:
     """The order re-read under a row lock: the rule is checked on what is true now."""
     return Order.objects.select_for_update(of=("self",)).select_related("company", "channel_account").get(pk=order.pk)
 
@@ -78,87 +82,6 @@ def _order_day(order: Order) -> date:
     return timezone.localtime(order.order_date, ZoneInfo(order.company.time_zone)).date()
 
 
-# Holds ---------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def order_hold(
-    *,
-    order: Order,
-    reason: str,
-    by: User | None = None,
-    source: HoldSource = HoldSource.USER,
-    channel_request: str = "",
-) -> bool:
-    """Set On Hold, remembering the status to restore. Returns False when it was already On Hold.
-
-    A conditional UPDATE, so a hold set twice at once (two bulk runs, a download and a user)
-    never overwrites the status before the hold (SPEC S6). A hold from the channel records which
-    customer cancellation request it stands for (SPEC S5).
-    """
-    reason = reason.strip()
-    if not reason:
-        raise OrderRuleError("Give a reason for the hold.")
-    order = _locked(order)
-    if order.status == OrderStatus.ON_HOLD:
-        return False
-    check_action(order, Action.HOLD)
-    changed = (
-        Order.objects.filter(pk=order.pk)
-        .exclude(status=OrderStatus.ON_HOLD)
-        .update(
-            status_before_hold=F("status"),
-            status=OrderStatus.ON_HOLD,
-            hold_reason=reason[:255],
-            hold_source=source,
-            hold_channel_request=channel_request,
-            updated_at=timezone.now(),
-        )
-    )
-    if changed:
-        order_event(
-            order=order,
-            kind=EventKind.HOLD,
-            message=f"Set On Hold: {reason}",
-            user=by,
-            source="" if by else adapter_for(order).label,
-            data={"reason": reason, "from": order.status, "channel_request": channel_request},
-        )
-    return bool(changed)
-
-
-@transaction.atomic
-def order_release_hold(*, order: Order, by: User | None, note: str = "") -> bool:
-    """Release Hold: restore the status before the hold. The one place that records a release,
-    so a download never sets a hold again for a cancellation request a user released (SPEC S5).
-    Returns False when the order was not On Hold."""
-    order = _locked(order)
-    if order.status != OrderStatus.ON_HOLD:
-        return False
-    restored = order.status_before_hold or OrderStatus.IN_PROCESS
-    released_request = order.hold_channel_request if order.hold_source == HoldSource.CHANNEL else ""
-    changed = Order.objects.filter(pk=order.pk, status=OrderStatus.ON_HOLD).update(
-        status=restored,
-        status_before_hold="",
-        hold_reason="",
-        hold_source="",
-        hold_channel_request="",
-        released_channel_request=released_request or F("released_channel_request"),
-        updated_at=timezone.now(),
-    )
-    if changed:
-        message = f"Hold released: back to {OrderStatus(restored).label}"
-        order_event(
-            order=order,
-            kind=EventKind.RELEASE,
-            message=f"{message}. {note}".strip() if note else message,
-            user=by,
-            source="" if by else adapter_for(order).label,
-            data={"restored": restored, "released_channel_request": released_request, "note": note},
-        )
-    return bool(changed)
-
-
 # Cancel and refund ---------------------------------------------------------------------------
 
 
@@ -169,7 +92,7 @@ def order_cancel_internally(*, order: Order, by: User, reason: str) -> Order:
     reason = reason.strip()
     if not reason:
         raise OrderRuleError("Give a reason for the cancellation.")
-    order = _locked(order)
+    order = locked(order)
     check_action(order, Action.CANCEL)
     previous = order.status
     order.status = OrderStatus.CANCELED
@@ -180,15 +103,13 @@ def order_cancel_internally(*, order: Order, by: User, reason: str) -> Order:
     withdrawn = Package.objects.filter(order=order, upload_status=UploadStatus.PENDING).update(
         upload_status=UploadStatus.WITHDRAWN
     )
-    message = f"Set Cancelled Internally: {reason}"
-    if note := adapter_for(order).cancel_note(order):
-        message += f". {note}"
-    order_event(
+    cancelled_internally_event(
         order=order,
-        kind=EventKind.CANCEL,
-        message=message,
-        user=by,
-        data={"reason": reason, "from": previous, "packages_withdrawn": withdrawn},
+        by=by,
+        reason=reason,
+        status_before=previous,
+        withdrawn=withdrawn,
+        channel_note=adapter_for(order).cancel_note(order),
     )
     hooks.order_cancelled(order_id=order.pk)
     return order
@@ -213,7 +134,7 @@ def refund_issue(
     one. Under the order's row lock the refundable amount is checked again, so two refunds racing
     for the last euro leave one.
     """
-    order = _locked(order)
+    order = locked(order)
     existing = Refund.objects.filter(form_token=form_token).first()
     if existing is not None:
         if existing.order_id != order.pk:
@@ -255,22 +176,17 @@ def refund_issue(
         form_token=form_token,
     )
     status = order_refresh_payment_status(order=order)
-    message = f"Refund of {amount} {payment.currency} ({payment.operation_type}): {notes}"
-    if note := adapter_for(order).refund_note(order):
-        message += f". {note}"
-    order_event(
+    refund_issued_event(
         order=order,
-        kind=EventKind.REFUND,
-        message=message,
-        user=by,
-        data={
-            "amount": str(amount),
-            "payment_id": payment.pk,
-            "refund_date": refund_date.isoformat(),
-            "refund_method": refund_method,
-            "reference_number": reference_number,
-            "payment_status": status,
-        },
+        by=by,
+        payment=payment,
+        amount=amount,
+        notes=notes,
+        refund_date=refund_date,
+        refund_method=refund_method,
+        reference_number=reference_number,
+        payment_status=status,
+        channel_note=adapter_for(order).refund_note(order),
     )
     hooks.order_refunded(order_id=order.pk, refund_id=refund.pk)
     return refund
@@ -316,7 +232,7 @@ def order_ship(
         raise OrderRuleError("Carrier is required.")
     validate_tracking(tracking_number=tracking_number, tracking_url=tracking_url)
     _money(shipping_cost, label="Shipping cost")
-    order = _locked(order)
+    order = locked(order)
     check_action(order, Action.SHIP)
     if ship_date > company_today(order):
         raise OrderRuleError("Ship date cannot be in the future.")
@@ -341,22 +257,7 @@ def order_ship(
     order.shipping_status = ShippingStatus.FULLY_SHIPPED
     order.status = OrderStatus.COMPLETED
     order.save(update_fields=["shipping_status", "status", "updated_at"])
-    order_event(
-        order=order,
-        kind=EventKind.SHIPMENT,
-        message=f"Shipped with {carrier} {tracking_number}" + (f": {adapter.upload_note(order)}" if upload else ""),
-        user=by,
-        data={
-            "package_id": package.pk,
-            "carrier": carrier,
-            "service": service,
-            "tracking_number": tracking_number,
-            "tracking_url": tracking_url,
-            "ship_date": ship_date.isoformat(),
-            "shipping_cost": str(shipping_cost),
-            "upload_status": package.upload_status,
-        },
-    )
+    shipped_event(order=order, by=by, package=package, upload_note=adapter.upload_note(order) if upload else "")
     return package
 
 
@@ -369,7 +270,7 @@ def order_add_note(*, order: Order, by: User, text: str) -> None:
     text = text.strip()
     if not text:
         raise OrderRuleError("Write the note first.")
-    order_event(order=order, kind=EventKind.NOTE, message=text, user=by)
+    note_added_event(order=order, by=by, text=text)
 
 
 @transaction.atomic
@@ -378,12 +279,12 @@ def order_resolve_problem(*, order: Order, by: User, note: str) -> Order:
     note = note.strip()
     if not note:
         raise OrderRuleError("Say how the problem was resolved.")
-    order = _locked(order)
+    order = locked(order)
     check_action(order, Action.RESOLVE_PROBLEM)
     check_transition(order, OrderStatus.IN_PROCESS)
     order.status = OrderStatus.IN_PROCESS
     order.save(update_fields=["status", "updated_at"])
-    order_event(order=order, kind=EventKind.STATUS, message=f"Problem resolved: {note}", user=by)
+    problem_resolved_event(order=order, by=by, note=note)
     return order
 
 
@@ -411,17 +312,11 @@ def order_update_shipping_address(*, order: Order, by: User, address: dict[str, 
     cleaned = {key: (address.get(key) or "").strip() for key in ADDRESS_FIELDS}
     if not (cleaned["line1"] and cleaned["postal_code"] and cleaned["city"] and cleaned["country_code"]):
         raise OrderRuleError("Address, postal code, city and country are required.")
-    order = _locked(order)
+    order = locked(order)
     check_action(order, Action.EDIT_ADDRESS)
     before = order.shipping_address
     order.shipping_address = cleaned
     order.shipping_address_edited_at = timezone.now()
     order.save(update_fields=["shipping_address", "shipping_address_edited_at", "updated_at"])
-    order_event(
-        order=order,
-        kind=EventKind.ADDRESS,
-        message="Shipping address edited",
-        user=by,
-        data={"before": before, "after": cleaned},
-    )
+    address_edited_event(order=order, by=by, before=before, after=cleaned)
     return order

@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from channels.models import CdiscountAccount
-from orders.choices import Channel, EventKind, HoldSource, OrderStatus, ShippingStatus, UploadStatus
-from orders.events import order_event_row
+from orders.choices import Channel, HoldSource, OrderStatus, ShippingStatus, UploadStatus
+from orders.events import hold_set_event
+from orders.holds import hold_values
 from orders.models import ChannelPayload, Order, OrderEvent, OrderItem, Package, Payment
 from orders.payments import payment_status_from
 from sellercloud.db import bulk_insert, replan_foreign_key_checks
 
+from ..events import SOURCE, order_downloaded_event, payment_recorded_event, ship_confirmed_event
 from .mapping import CANCEL_REQUEST_HOLD_REASON, PAYMENT_OPERATION_TYPE, Bucket, ItemData, OrderData
-
-SOURCE = "Cdiscount"
 
 # Order fields taken from the channel as they are, each time they change.
 CHANNEL_FIELDS = (
@@ -77,40 +77,37 @@ def new_order(*, account: CdiscountAccount, data: OrderData, raw: Any, sha256: s
     new = NewOrder(order=order)
     new.items = [OrderItem(order=order, channel_line_id=i.channel_line_id, **item_values(i)) for i in data.items]
     new.payloads = [ChannelPayload(order=order, raw=raw, sha256=sha256)]
-    new.events.append(
-        order_event_row(
-            order=order,
-            kind=EventKind.CREATED,
-            message=f"Cdiscount: order downloaded ({data.channel_status})",
-            source=SOURCE,
-            data={"channel_status": data.channel_status},
-        )
-    )
+    new.events.append(order_downloaded_event(order=order, channel_status=data.channel_status, commit=False))
     if data.bucket in (Bucket.PAID, Bucket.SHIPPED) and data.grand_total > 0:
         payment = payment_for(order=order, data=data)
         new.payments.append(payment)
         order.payment_status = payment_status_from(payments=[payment], refunds=[], grand_total=data.grand_total)
-        new.events.append(payment_event(order=order, data=data))
+        new.events.append(payment_event(order=order, data=data, commit=False))
     if data.bucket == Bucket.SHIPPED:
         order.status = OrderStatus.COMPLETED
         order.shipping_status = ShippingStatus.FULLY_SHIPPED
         order.ship_confirmed_at = data.channel_updated_at
-        new.events.append(ship_confirmed_event(order=order, data=data))
+        new.events.append(ship_confirmed_event(order=order, channel_status=data.channel_status, commit=False))
         if data.parcel is not None:
             new.packages.append(package_for_parcel(order=order, data=data, time_zone=account.company.time_zone))
     elif data.cancel_request:
-        order.status = OrderStatus.ON_HOLD
-        order.status_before_hold = OrderStatus.IN_PROCESS
-        order.hold_reason = CANCEL_REQUEST_HOLD_REASON
-        order.hold_source = HoldSource.CHANNEL
-        order.hold_channel_request = data.cancel_request
+        hold = hold_values(
+            status_before=order.status,
+            reason=CANCEL_REQUEST_HOLD_REASON,
+            source=HoldSource.CHANNEL,
+            channel_request=data.cancel_request,
+        )
+        for name, value in hold.items():
+            setattr(order, name, value)
         new.events.append(
-            order_event_row(
+            hold_set_event(
                 order=order,
-                kind=EventKind.HOLD,
-                message=f"Set On Hold: {CANCEL_REQUEST_HOLD_REASON}",
+                by=None,
                 source=SOURCE,
-                data={"reason": CANCEL_REQUEST_HOLD_REASON, "channel_request": data.cancel_request},
+                reason=CANCEL_REQUEST_HOLD_REASON,
+                status_before=hold["status_before_hold"],
+                channel_request=data.cancel_request,
+                commit=False,
             )
         )
     return new
@@ -129,22 +126,9 @@ def payment_for(*, order: Order, data: OrderData) -> Payment:
     )
 
 
-def ship_confirmed_event(*, order: Order, data: OrderData) -> OrderEvent:
-    return order_event_row(
-        order=order,
-        kind=EventKind.UPLOAD,
-        message=f"Cdiscount reports the order {data.channel_status}: Ship Confirmed",
-        source=SOURCE,
-    )
-
-
-def payment_event(*, order: Order, data: OrderData) -> OrderEvent:
-    return order_event_row(
-        order=order,
-        kind=EventKind.PAYMENT,
-        message=f"Cdiscount payment of {data.grand_total} {data.currency} recorded",
-        source=SOURCE,
-        data={"amount": str(data.grand_total), "reference": data.payment_reference},
+def payment_event(*, order: Order, data: OrderData, commit: bool = True) -> OrderEvent:
+    return payment_recorded_event(
+        order=order, amount=data.grand_total, currency=data.currency, reference=data.payment_reference, commit=commit
     )
 
 

@@ -30,9 +30,8 @@ from channels.cdiscount.parsing import parse_datetime, parse_page_item, raw_orde
 from channels.cdiscount.schemas import OrderPage, PageItem
 from channels.cdiscount.schemas import OrderStatus as CdiscountStatus
 from channels.errors import unexpected_error
+from channels.events import auto_accept_failed_event
 from channels.models import CdiscountAccount, SyncProblem, SyncRun
-from orders.choices import EventKind
-from orders.events import order_event
 from orders.models import Order
 
 from .mapping import skip_reason
@@ -332,7 +331,7 @@ def _auto_accept(state: RunState, channel_order_id: str, order_pk: int | None) -
             return
         message = f"Auto-accepted on Cdiscount ({outcome.value.replace('_', ' ')})"
     if order_pk is not None:
-        order_event(order=Order(pk=order_pk), kind=EventKind.ACCEPTANCE, message=message, source="Cdiscount")
+        auto_accept_failed_event(order=Order(pk=order_pk), message=message)
     else:
         state.log.append(f"{channel_order_id}: {message}")
 

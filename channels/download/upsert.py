@@ -24,23 +24,28 @@ from django.utils import timezone
 from channels.cdiscount import schemas
 from channels.models import CdiscountAccount
 from orders import hooks
-from orders.choices import EventKind, HoldSource, OrderStatus, ShippingStatus, UploadStatus
-from orders.events import order_event
+from orders.choices import HoldSource, OrderStatus, ShippingStatus, UploadStatus
+from orders.holds import order_hold, order_release_hold
 from orders.models import ChannelPayload, Order, OrderItem, Package, Payment
 from orders.payments import order_refresh_payment_status
 from orders.rules import check_transition, has_live_package
-from orders.services import order_hold, order_release_hold
 
+from ..events import (
+    lines_updated_event,
+    order_updated_event,
+    parcel_recorded_event,
+    ship_confirmed_event,
+    shipped_while_on_hold_event,
+    status_set_event,
+)
 from .create import (
     CHANNEL_FIELDS,
-    SOURCE,
     item_values,
     new_order,
     new_orders_save,
     package_for_parcel,
     payment_event,
     payment_for,
-    ship_confirmed_event,
 )
 from .mapping import CANCEL_REQUEST_HOLD_REASON, PAYMENT_OPERATION_TYPE, Bucket, OrderData, map_order, skip_reason
 
@@ -162,12 +167,7 @@ def _update_fields(order: Order, data: OrderData) -> bool:
         order.shipping_address = data.shipping_address
         changed.append("shipping_address")
     order.save(update_fields=[*changed, "updated_at"])
-    if "channel_status" in changed:
-        message = f"Cdiscount: status {previous_status or 'unknown'} -> {data.channel_status}"
-    else:
-        labels = ", ".join(Order._meta.get_field(f).verbose_name for f in changed if f != "channel_updated_at")
-        message = f"Cdiscount: order updated ({labels or 'last update time'})"
-    order_event(order=order, kind=EventKind.CHANNEL, message=message, source=SOURCE, data={"fields": changed})
+    order_updated_event(order=order, changed=changed, previous_status=previous_status)
     return True
 
 
@@ -188,13 +188,7 @@ def _update_items(order: Order, data: OrderData) -> bool:
             current.save(update_fields=fields)
             changed_lines.append(item.channel_line_id)
     if changed_lines:
-        order_event(
-            order=order,
-            kind=EventKind.CHANNEL,
-            message=f"Cdiscount: lines updated ({', '.join(changed_lines)})",
-            source=SOURCE,
-            data={"lines": changed_lines},
-        )
+        lines_updated_event(order=order, lines=changed_lines)
     return bool(changed_lines)
 
 
@@ -213,7 +207,7 @@ def _ensure_payment(order: Order, data: OrderData) -> bool:
     except IntegrityError:
         return False  # recorded by a concurrent download
     order_refresh_payment_status(order=order)
-    payment_event(order=order, data=data).save()
+    payment_event(order=order, data=data)
     return True
 
 
@@ -221,7 +215,7 @@ def _set_status(order: Order, new: str, note: str) -> None:
     check_transition(order, new)
     order.status = new
     order.save(update_fields=["status", "updated_at"])
-    order_event(order=order, kind=EventKind.STATUS, message=note, source=SOURCE, data={"status": new})
+    status_set_event(order=order, status=new, why=note)
 
 
 def _apply_shipped(order: Order, data: OrderData) -> bool:
@@ -230,7 +224,7 @@ def _apply_shipped(order: Order, data: OrderData) -> bool:
         order.ship_confirmed_at = order.ship_confirmed_at or data.channel_updated_at
         order.shipping_status = ShippingStatus.FULLY_SHIPPED
         order.save(update_fields=["ship_confirmed_at", "shipping_status", "updated_at"])
-        ship_confirmed_event(order=order, data=data).save()
+        ship_confirmed_event(order=order, channel_status=data.channel_status)
         changed = True
     changed |= _record_parcel(order, data)
     if order.status == OrderStatus.CANCELED:
@@ -250,12 +244,7 @@ def _apply_shipped(order: Order, data: OrderData) -> bool:
             # A user's hold stays; releasing it will land on Completed.
             order.status_before_hold = OrderStatus.COMPLETED
             order.save(update_fields=["status_before_hold", "updated_at"])
-            order_event(
-                order=order,
-                kind=EventKind.CHANNEL,
-                message="Cdiscount reports the order shipped while it is On Hold: it stays On Hold until released.",
-                source=SOURCE,
-            )
+            shipped_while_on_hold_event(order=order)
             return True
     if order.status in (OrderStatus.IN_PROCESS, OrderStatus.PROBLEM):
         _set_status(order, OrderStatus.COMPLETED, f"Completed: Cdiscount reports the order {data.channel_status}")
@@ -273,12 +262,7 @@ def _record_parcel(order: Order, data: OrderData) -> bool:
     if data.parcel is None or has_live_package(order):
         return False
     package_for_parcel(order=order, data=data, time_zone=order.company.time_zone).save()
-    order_event(
-        order=order,
-        kind=EventKind.SHIPMENT,
-        message=f"Cdiscount parcel {data.parcel.parcel_number} ({data.parcel.carrier_name}) recorded as a package",
-        source=SOURCE,
-    )
+    parcel_recorded_event(order=order, parcel_number=data.parcel.parcel_number, carrier_name=data.parcel.carrier_name)
     return True
 
 

@@ -14,17 +14,16 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from orders.choices import Channel, EventKind, UploadStatus
-from orders.events import order_event
+from orders.choices import Channel, UploadStatus
 from orders.links import http_url_or_empty
 from orders.models import Order, OrderItem, Package
 
 from ..cdiscount.exceptions import ChannelAPIError, ChannelAuthError, PermanentChannelError, TransientChannelError
 from ..cdiscount.schemas import CLOSED_LINE_STATUSES
+from ..events import tracking_upload_failed_event, tracking_uploaded_event
 from .common import (
     RATE_LIMIT_MAX_WAIT_SECONDS,
     RATE_LIMIT_RESENDS,
-    SOURCE,
     CarrierNotMapped,
     RunContext,
     RunStopped,
@@ -263,19 +262,12 @@ def _mark_uploaded(a: _Attempt, *, already_there: bool) -> UploadOutcome:
             next_upload_at=None,
         )
         Order.objects.filter(pk=a.order.pk, ship_confirmed_at__isnull=True).update(ship_confirmed_at=now)
-        if already_there:
-            message = (
-                f"Tracking {number} was already on Cdiscount (an earlier upload whose answer was lost): "
-                "marked Uploaded, Ship Confirmed"
-            )
-        else:
-            message = f"Tracking uploaded to Cdiscount ({a.parcel.get('carrierName')} {number}): Ship Confirmed"
-        order_event(
+        tracking_uploaded_event(
             order=a.order,
-            kind=EventKind.UPLOAD,
-            message=message,
-            user=ctx.user,
-            source="" if ctx.user else SOURCE,
+            by=ctx.user,
+            tracking_number=number,
+            carrier=str(a.parcel.get("carrierName")),
+            already_there=already_there,
             data={
                 "package_id": package.pk,
                 "run_id": ctx.run.pk,
@@ -307,14 +299,7 @@ def _fail(a: _Attempt, message: str, exc: ChannelAPIError | None = None) -> Uplo
         data: dict[str, Any] = {"package_id": package.pk, "run_id": ctx.run.pk, "attempts": package.upload_attempts}
         if exc is not None:
             data.update(status=exc.status, title=exc.title, detail=exc.detail, errors=exc.errors)
-        order_event(
-            order=a.order,
-            kind=EventKind.UPLOAD,
-            message=f"Tracking upload to Cdiscount failed: {message}",
-            user=ctx.user,
-            source="" if ctx.user else SOURCE,
-            data=data,
-        )
+        tracking_upload_failed_event(order=a.order, by=ctx.user, reason=message, data=data)
     ctx.note(f"Order {a.order.channel_order_id} (package {package.pk}): {message}")
     logger.warning(
         "event=upload_package_failed run=%s account=%s package=%s order=%s message=%s",

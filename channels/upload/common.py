@@ -30,7 +30,6 @@ PACKAGE_CRASHED = unexpected_error(
     what="Not sent", event="upload_package_crashed", then="The package is tried again by a later run."
 )
 
-SOURCE = "Cdiscount"
 # Lines that do not travel with the parcel (reference 3.6: the marketplace wants every other line).
 # A 429 on a POST was not processed: wait its Retry-After and send it again, at most this often
 # and only for short waits; longer ones reschedule the package.

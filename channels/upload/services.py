@@ -12,8 +12,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from orders.choices import EventKind, OrderStatus, UploadStatus
-from orders.events import order_event
+from orders.choices import OrderStatus, UploadStatus
 from orders.models import Order, Package
 from orders.rules import OrderRuleError
 from sellercloud.models import User
@@ -21,6 +20,7 @@ from sellercloud.models import User
 from .. import runs
 from ..accounts import AccountLock
 from ..cdiscount.client import CdiscountClient
+from ..events import upload_by_hand_requested_event, upload_retry_requested_event
 from ..models import CdiscountAccount, SyncRun
 from .engine import upload_execute
 
@@ -137,12 +137,12 @@ def package_retry_upload(*, package: Package, by: User | None) -> Package:
         )
         if not claimed:
             raise OrderRuleError("This package is being uploaded right now: refresh the page in a moment.")
-        order_event(
+        upload_retry_requested_event(
             order=package.order,
-            kind=EventKind.UPLOAD,
-            message=f"Upload retry of tracking {package.tracking_number} requested",
-            user=by,
-            data={"package_id": package.pk, "previous_status": package.upload_status},
+            by=by,
+            package_id=package.pk,
+            tracking_number=package.tracking_number,
+            previous_status=package.upload_status,
         )
     return _upload_one_now(account=account, package=package, by=by)
 
@@ -174,12 +174,8 @@ def package_upload_by_hand(*, package: Package, by: User | None) -> Package:
         )
         if not claimed:
             raise OrderRuleError("This package changed meanwhile: refresh the page.")
-        order_event(
-            order=order,
-            kind=EventKind.UPLOAD,
-            message=f"Upload of tracking {package.tracking_number} to Cdiscount requested by hand",
-            user=by,
-            data={"package_id": package.pk},
+        upload_by_hand_requested_event(
+            order=order, by=by, package_id=package.pk, tracking_number=package.tracking_number
         )
     return _upload_one_now(account=account, package=package, by=by)
 
@@ -202,11 +198,11 @@ def packages_set_pending(*, account: CdiscountAccount, by: User | None, package_
             upload_attempts=1,
         )
         for package_id, order_id, number in rows:
-            order_event(
+            upload_retry_requested_event(
                 order=Order(pk=order_id),
-                kind=EventKind.UPLOAD,
-                message=f"Upload retry of tracking {number} requested",
-                user=by,
-                data={"package_id": package_id, "previous_status": UploadStatus.FAILED},
+                by=by,
+                package_id=package_id,
+                tracking_number=number,
+                previous_status=UploadStatus.FAILED,
             )
     return count

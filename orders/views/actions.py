@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from sellercloud.permissions import user_can
 
-from .. import services
+from .. import holds, services
 from ..actions import order_action
 from ..channel_registry import ChannelAction, adapter_for, channel_action
 from ..choices import OrderStatus, PaymentStatus
@@ -152,7 +152,7 @@ def order_hold(request: HttpRequest, order_id: int) -> HttpResponse:
     form = ReasonForm(request.POST or None)
 
     def call() -> str:
-        if not services.order_hold(order=order, by=_user(request), reason=form.cleaned_data["reason"]):
+        if not holds.order_hold(order=order, by=_user(request), reason=form.cleaned_data["reason"]):
             order.refresh_from_db(fields=["status"])  # On Hold meanwhile: rules.why_not says so
             raise OrderRuleError(str(why_not(order, Action.HOLD)))
         return "Order set On Hold."
@@ -221,7 +221,7 @@ def order_release_hold(request: HttpRequest, order_id: int) -> HttpResponse:
         return _back(order)
 
     def call() -> str:
-        if not services.order_release_hold(order=order, by=_user(request), note=form.cleaned_data["note"]):
+        if not holds.order_release_hold(order=order, by=_user(request), note=form.cleaned_data["note"]):
             raise OrderRuleError(why_not(order, Action.RELEASE_HOLD) or "The order is not On Hold.")
         status = Order.objects.values_list("status", flat=True).get(pk=order.pk)
         return f"Hold released: the order is {OrderStatus(status).label}."

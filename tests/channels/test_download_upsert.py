@@ -12,8 +12,9 @@ from django.utils import timezone
 from channels.cdiscount.parsing import parse_order
 from channels.download.upsert import UpsertOutcome, order_upsert_from_cdiscount
 from orders.choices import EventKind, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
+from orders.holds import order_hold, order_release_hold
 from orders.models import ChannelPayload, Order, Payment
-from orders.services import order_cancel_internally, order_release_hold, order_ship
+from orders.services import order_cancel_internally, order_ship
 from tests.factories import CdiscountAccountFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -193,7 +194,6 @@ def test_cancel_request_holds_once_and_not_again_after_a_user_released_it(accoun
 
 
 def test_a_user_hold_is_never_released_by_a_download(account):
-    from orders.services import order_hold
 
     order = Order.objects.get(pk=upsert(account, payload(line_status="CancelRequest")).order_id)
     order_release_hold(order=order, by=UserFactory())

@@ -25,9 +25,10 @@ from channels.upload import (
     upload_run_now,
 )
 from orders.choices import EventKind, UploadStatus
+from orders.holds import order_release_hold
 from orders.models import Order, OrderEvent, Package
 from orders.rules import OrderRuleError
-from orders.services import company_today, order_cancel_internally, order_release_hold, order_ship
+from orders.services import company_today, order_cancel_internally, order_ship
 from tests.channels.run_helpers import run_with_a_lock_of_its_own
 from tests.channels.sandbox_helpers import account_for
 from tests.factories import CdiscountAccountFactory, UserFactory

@@ -21,9 +21,9 @@ from channels.download.upsert import order_upsert_from_cdiscount
 from channels.models import CarrierMapping
 from orders.actions import ORDER_ACTIONS
 from orders.choices import EventKind, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
+from orders.holds import order_hold
 from orders.models import Order, OrderEvent, Package, Refund
 from orders.payments import order_refresh_payment_status
-from orders.services import order_hold
 from tests.factories import (
     CdiscountAccountFactory,
     CompanyFactory,

@@ -8,14 +8,13 @@ import pytest
 from django.utils import timezone
 
 from orders.choices import EventKind, HoldSource, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
+from orders.holds import order_hold, order_release_hold
 from orders.models import Order, OrderEvent, Package, Refund
 from orders.payments import order_refresh_payment_status
 from orders.services import (
     OrderRuleError,
     order_add_note,
     order_cancel_internally,
-    order_hold,
-    order_release_hold,
     order_resolve_problem,
     order_ship,
     order_update_shipping_address,

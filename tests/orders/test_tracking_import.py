@@ -11,8 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from orders.choices import OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
+from orders.holds import order_hold
 from orders.models import Order, OrderEvent, Package
-from orders.services import TRACKING_NUMBER_INVALID, TRACKING_URL_INVALID, order_hold
+from orders.services import TRACKING_NUMBER_INVALID, TRACKING_URL_INVALID
 from orders.tracking_import import MAX_BYTES, RowOutcome, TrackingImportError
 from orders.tracking_import_jobs import tracking_import
 from tests.factories import CdiscountAccountFactory, CompanyFactory, MembershipFactory, OrderFactory, UserFactory

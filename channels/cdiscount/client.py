@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import quote
 
 from .exceptions import PermanentChannelError
-from .parsing import iter_page_items, parse_carriers, parse_order, parse_order_page, parse_page_item
-from .schemas import Carrier, Order, OrderPage, OrderStatus, PageItem
+from .parsing import iter_page_items, parse_carriers, parse_order_page, parse_page_item
+from .schemas import Carrier, OrderPage, OrderStatus, PageItem
 from .session import ApiSession
 
 logger = logging.getLogger(__name__)
@@ -109,16 +109,6 @@ class CdiscountClient(ApiSession):
         for page in self.iter_order_pages(query=query, page_size=page_size):
             yield from iter_page_items(page.raw_items)
 
-    def list_orders(self, *, query: OrderQuery, page_size: int = MAX_PAGE_SIZE) -> list[Order]:
-        """All orders matching `query`, parsed; raises OrderParseError on the first malformed one."""
-        orders = []
-        for item in self.iter_orders(query=query, page_size=page_size):
-            if item.error is not None:
-                raise item.error
-            assert item.order is not None
-            orders.append(item.order)
-        return orders
-
     def count_orders(self, *, query: OrderQuery) -> int:
         """GET /orders/count with the same filters: a bare integer."""
         response = self._get("/orders/count", params=query.to_params())
@@ -135,11 +125,6 @@ class CdiscountClient(ApiSession):
         """GET /orders/{orderId}: the raw dict and the parsed order or its parse error."""
         path = f"/orders/{_quote(order_id)}"
         return parse_page_item(self._json(self._get(path), "GET", path))
-
-    def get_order(self, *, order_id: str) -> Order:
-        """GET /orders/{orderId}, parsed; a 404 raises PermanentChannelError, bad data OrderParseError."""
-        path = f"/orders/{_quote(order_id)}"
-        return parse_order(self._json(self._get(path), "GET", path))
 
     def accept_order(self, *, order_id: str) -> ApprovalOutcome:
         """Accept an order in WaitingAcceptance (Cdiscount only). A 409 because it is already

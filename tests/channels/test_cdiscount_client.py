@@ -64,7 +64,7 @@ def test_updated_window_returns_only_orders_changed_in_it_and_count_agrees(sandb
     sandbox.control.set_status(second, "Accepted")
     query = OrderQuery(updated_at_min=since, updated_at_max=datetime.now(UTC) + timedelta(seconds=5))
 
-    orders = client.list_orders(query=query)
+    orders = [item.order for item in client.iter_orders(query=query)]
 
     assert [o.order_id for o in orders] == [second]
     assert orders[0].status is OrderStatus.ACCEPTED
@@ -90,15 +90,15 @@ def test_a_malformed_order_is_set_aside_and_the_rest_of_the_page_imports(sandbox
     assert failed.raw["orderId"] == bad  # the raw payload to keep with the SyncProblem
 
 
-def test_get_order_and_fetch_order(sandbox, client):
+def test_fetch_order_gives_the_raw_order_and_its_parsed_form(sandbox, client):
     (order_id,) = sandbox.control.create_orders(status="InPreparation", lines=2)
 
-    order = client.get_order(order_id=order_id)
     item = client.fetch_order(order_id=order_id)
 
-    assert order.order_id == order_id and len(order.lines) == 2
-    assert order.shipping_address is not None
-    assert item.raw["orderId"] == order_id and item.order == order
+    assert item.order is not None and item.error is None
+    assert item.order.order_id == order_id and len(item.order.lines) == 2
+    assert item.order.shipping_address is not None
+    assert item.raw["orderId"] == order_id
 
 
 def test_list_carriers(client):
@@ -176,7 +176,7 @@ def test_the_token_is_never_logged(sandbox, client, caplog):
     sandbox.control.create_orders(count=1)
     sandbox.control.set_faults(next_errors=1)
 
-    client.list_orders(query=OrderQuery())
+    list(client.iter_orders(query=OrderQuery()))
 
     token = client.token_store.get(client._token_key)["access_token"]
     assert token not in caplog.text
@@ -204,7 +204,7 @@ def test_5xx_answers_to_a_get_are_retried(sandbox, client):
     (order_id,) = sandbox.control.create_orders()
     sandbox.control.set_faults(next_errors=2)
 
-    assert client.get_order(order_id=order_id).order_id == order_id
+    assert client.fetch_order(order_id=order_id).order.order_id == order_id
     assert [s for s, _ in statuses(sandbox, ORDERS)] == [503, 503, 200]
 
 
@@ -212,7 +212,7 @@ def test_a_timed_out_get_is_retried(sandbox, client):
     (order_id,) = sandbox.control.create_orders()
     sandbox.control.set_faults(next_timeouts=1)
 
-    assert client.get_order(order_id=order_id).order_id == order_id
+    assert client.fetch_order(order_id=order_id).order.order_id == order_id
     assert statuses(sandbox, ORDERS) == [(None, "timeout"), (200, None)]
 
 
@@ -254,7 +254,7 @@ def test_retries_are_bounded(sandbox):
 
 def test_unknown_order_is_a_permanent_404_with_the_marketplace_message(sandbox, client):
     with pytest.raises(PermanentChannelError) as caught:
-        client.get_order(order_id="2611010000NOPEX")
+        client.fetch_order(order_id="2611010000NOPEX")
 
     assert caught.value.status == 404
     assert caught.value.title == "Not Found"
@@ -337,7 +337,7 @@ def test_ship_sends_one_parcel_and_the_order_shows_it(sandbox, client):
             "trackingUrl": "https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901",
         }
     ]
-    shipped = client.get_order(order_id=order_id)
+    shipped = client.fetch_order(order_id=order_id).order
     assert shipped.status is OrderStatus.SHIPPED
     assert [p.parcel_number for p in shipped.parcels] == ["6A12345678901"]
 
@@ -386,7 +386,7 @@ def test_after_a_lost_answer_reading_the_order_shows_the_recorded_parcel(sandbox
         ship(client, sandbox.control.order(order_id))
 
     # The caller's way to decide: the marketplace did record it, so it must not be posted again.
-    order = client.get_order(order_id=order_id)
+    order = client.fetch_order(order_id=order_id).order
     assert order.status is OrderStatus.SHIPPED
     assert [p.parcel_number for p in order.parcels] == ["6A12345678901"]
 

@@ -12,24 +12,19 @@ Each row is shipped through orders.services.order_ship in its own savepoint: a b
 nothing and does not stop the others. Only orders of the companies where the user may process
 orders are found; any other order is "not found", exactly like one that does not exist.
 
-This module reads the file and ships one row; orders.tracking_import_jobs runs a whole file as a
+orders.tracking_file reads the file, this module ships one row; orders.tracking_import_jobs runs a whole file as a
 background job (a 50,000-row file takes longer than a web request may), row after row, and keeps
 the report.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import re
-import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import IO
 
 from django.db import transaction
 
@@ -42,10 +37,9 @@ from .models import Order, Package
 from .money import MoneyError, parse_money
 from .rules import OrderRuleError
 from .services import company_today, order_ship
+from .tracking_file import MAX_BYTES, Record, TrackingFile, TrackingImportError, tracking_file_read
 
 logger = logging.getLogger(__name__)
-
-MAX_BYTES = 2 * 1024 * 1024
 
 __all__ = [
     "MAX_BYTES",
@@ -59,10 +53,6 @@ __all__ = [
     "tracking_import_companies",
     "tracking_row_import",
 ]
-
-
-class TrackingImportError(ValueError):
-    """The file as a whole cannot be imported (not a CSV, too large, no known header); nothing changed."""
 
 
 class RowOutcome(StrEnum):
@@ -97,49 +87,6 @@ class TrackingImportReport:
         return sum(r.outcome == RowOutcome.ERROR for r in self.rows)
 
 
-# Header names, normalised (lowercase, accents and non-letters removed) -> our field.
-_HEADERS = {
-    "order_id": {
-        "orderid",
-        "order",
-        "id",
-        "ordernumber",
-        "orderno",
-        "commande",
-        "ncommande",
-        "ndecommande",
-        "numerocommande",
-        "numerodecommande",
-    },
-    "channel_order_id": {
-        "channelorderid",
-        "channelorder",
-        "channelordernumber",
-        "cdiscountorderid",
-        "marketplaceorderid",
-        "marketplaceorder",
-        "ordercdiscount",
-        "commandecdiscount",
-    },
-    "carrier": {"carrier", "carriername", "shippingcarrier", "transporteur"},
-    "tracking_number": {
-        "trackingnumber",
-        "tracking",
-        "trackingno",
-        "trackingnum",
-        "trackingid",
-        "parcelnumber",
-        "numerodesuivi",
-        "ndesuivi",
-        "suivi",
-    },
-    "ship_date": {"shipdate", "shippeddate", "dateshipped", "shippingdate", "dateexpedition", "dateenvoi"},
-    "service": {"service", "shippingservice", "shipmethod", "shippingmethod"},
-    "tracking_url": {"trackingurl", "trackinglink", "urlsuivi", "liensuivi"},
-    "shipping_cost": {"shippingcost", "cost", "coutexpedition", "fraisdeport"},
-}
-_REQUIRED_TEXT = "Order ID (or Channel Order ID), Carrier, Tracking Number, Ship Date"
-_NOT_CSV = "This is not a CSV file: save the sheet as CSV (UTF-8) and import that."
 # csv.Error on a row: a cell over the csv module's limit (128 KB), which a quote left open makes.
 UNREADABLE_ROW = (
     'This row cannot be read: a cell is far too long, or a quote (") is opened and never closed. '
@@ -152,66 +99,6 @@ ROW_NOT_SAVED = (
     "order from its page."
 )
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d", "%d/%m/%y")
-
-
-def _normalise(name: str) -> str:
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
-    return re.sub(r"[^a-z]", "", text.replace("#", "number"))
-
-
-def _read(file: IO[bytes] | bytes) -> bytes:
-    if isinstance(file, bytes | bytearray):
-        data = bytes(file)
-    else:
-        size = getattr(file, "size", None)
-        if size is not None and size > MAX_BYTES:
-            raise TrackingImportError(_too_large(size))
-        data = file.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise TrackingImportError(_too_large(len(data)))
-    return data
-
-
-def _too_large(size: int) -> str:
-    return f"The file is too large ({size / 1024 / 1024:.1f} MB): at most 2 MB. Split it into several files."
-
-
-def _decode(data: bytes) -> str:
-    if not data.strip():
-        raise TrackingImportError("The file is empty.")
-    # A spreadsheet, a PDF or an image has NUL bytes (or other control characters) a CSV never has.
-    sample = data[:8192]
-    if b"\x00" in sample or data[:4] == b"PK\x03\x04":
-        raise TrackingImportError(_NOT_CSV)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")  # Excel's plain "CSV" on French Windows
-    if not text.strip():  # a BOM alone, with or without blank lines, is an empty file too
-        raise TrackingImportError("The file is empty.")
-    if sum(ch < " " and ch not in "\r\n\t" for ch in text[:8192]) > 0:
-        raise TrackingImportError(_NOT_CSV)
-    return text
-
-
-def _delimiter(header_line: str) -> str:
-    counts = {d: header_line.count(d) for d in (";", ",", "\t")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
-def _columns(header: list[str]) -> dict[str, int]:
-    columns: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = _normalise(name)
-        for field_name, names in _HEADERS.items():
-            if key in names and field_name not in columns:
-                columns[field_name] = index
-    has_order = "order_id" in columns or "channel_order_id" in columns
-    if not (has_order and "carrier" in columns and "tracking_number" in columns):
-        found = ", ".join(f"“{h.strip()}”" for h in header if h.strip()) or "nothing"
-        raise TrackingImportError(f"The first row must be a header with the columns {_REQUIRED_TEXT}; found {found}.")
-    return columns
 
 
 def _parse_date(value: str) -> date:
@@ -287,63 +174,6 @@ def _find_order(*, order_id: str, channel_order_id: str, companies: set[int]) ->
     if len(matches) > 1:
         raise OrderRuleError(f"Channel order id {ref} matches several orders: use the Order ID column.")
     return matches[0]
-
-
-@dataclass(frozen=True)
-class Record:
-    """One record under the header: its place among them, its row number in the file, its cells."""
-
-    index: int  # 0 for the first record under the header
-    row: int  # the row number in the file: the header is row 1 (a spreadsheet's numbering)
-    cells: list[str] | None  # None: the csv reader could not read it
-
-
-class TrackingFile:
-    """A file that passed the whole-file checks: its text, its columns, and its records in order.
-
-    Reading the records again gives the same ones in the same order, so a job that stopped after
-    N records resumes with `records(start=N)`.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.delimiter = _delimiter(text.splitlines()[0])
-        try:
-            header = next(self._reader())
-        except (StopIteration, csv.Error) as exc:
-            logger.info("event=tracking_import_unreadable_header error=%s", exc)
-            raise TrackingImportError(_NOT_CSV) from None
-        self.columns = _columns(header)
-
-    def _reader(self) -> Iterator[list[str]]:
-        return csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
-
-    def records(self, start: int = 0) -> Iterator[Record]:
-        """The records under the header, from the one at `start` on."""
-        reader = self._reader()
-        next(reader)  # the header, read by __init__
-        index = 0
-        while True:
-            try:
-                cells: list[str] | None = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                if index >= start:
-                    logger.info("event=tracking_import_unreadable_row row=%d error=%s", index + 2, exc)
-                cells = None
-            if index >= start:
-                yield Record(index=index, row=index + 2, cells=cells)
-            index += 1
-
-    def count(self) -> int:
-        return sum(1 for _ in self.records())
-
-
-def tracking_file_read(file: IO[bytes] | bytes) -> TrackingFile:
-    """The file, once it is a CSV of shipments; TrackingImportError otherwise (not a CSV, empty,
-    larger than 2 MB, no known header), and then nothing has changed."""
-    return TrackingFile(_decode(_read(file)))
 
 
 def tracking_import_companies(user: User) -> set[int]:

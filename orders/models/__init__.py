@@ -1,0 +1,31 @@
+"""Orders and everything that happens to them (SPEC S4): the order, its lines, payments, refunds,
+packages, history and channel payloads in `orders`; Import Tracking's jobs in `tracking_import`."""
+
+from .orders import (
+    ZERO,
+    BulkActionFavorite,
+    ChannelPayload,
+    Order,
+    OrderEvent,
+    OrderItem,
+    Package,
+    Payment,
+    Refund,
+    money,
+)
+from .tracking_import import TrackingImportJob, TrackingImportRow
+
+__all__ = [
+    "ZERO",
+    "BulkActionFavorite",
+    "ChannelPayload",
+    "Order",
+    "OrderEvent",
+    "OrderItem",
+    "Package",
+    "Payment",
+    "Refund",
+    "TrackingImportJob",
+    "TrackingImportRow",
+    "money",
+]

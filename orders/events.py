@@ -14,7 +14,7 @@ from typing import Any
 from sellercloud.models import User
 
 from .choices import EventKind, OrderStatus
-from .models import Order, OrderEvent, Package, Payment
+from .models import Order, OrderEvent, Package, Payment, Refund
 
 
 def order_event(
@@ -115,6 +115,23 @@ def refund_issued_event(
             "refund_date": refund_date.isoformat(),
             "refund_method": refund_method,
             "reference_number": reference_number,
+            "payment_status": payment_status,
+        },
+    )
+
+
+def channel_refund_event(*, order: Order, refund: Refund, source: str, payment_status: str) -> OrderEvent:
+    """A refund the channel made (SPEC S5): no user, the channel as its source."""
+    return order_event(
+        order=order,
+        kind=EventKind.REFUND,
+        message=f"Refund of {refund.amount} {refund.currency} by {source}: {refund.notes}",
+        source=source,
+        data={
+            "amount": str(refund.amount),
+            "payment_id": refund.payment_id,
+            "refund_date": refund.refund_date.isoformat(),
+            "channel_key": refund.channel_key,
             "payment_status": payment_status,
         },
     )

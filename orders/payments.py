@@ -4,10 +4,18 @@ The stored Order.payment_status is only a copy for filtering: `order_refresh_pay
 recomputes it whenever a payment or refund is written, and nothing else sets it.
 """
 
+import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import hooks
 from .choices import PaymentState, PaymentStatus
+from .events import channel_refund_event
 from .models import ZERO, Order, Payment, Refund
 
 
@@ -56,3 +64,39 @@ def refundable_amount(*, payment: Payment) -> Decimal:
         return ZERO
     refunded = sum((r.amount for r in payment.refunds.all()), ZERO)
     return max(payment.amount - refunded, ZERO)
+
+
+def channel_refund_record(
+    *, order: Order, payment: Payment, key: str, amount: Decimal, notes: str, when: datetime
+) -> Refund | None:
+    """A refund made by the channel (SPEC S5): what it cancelled after the payment was recorded.
+
+    Recorded once per `key` (a channel line id, or "order"), however many downloads see it, and
+    never for more than is still refundable on `payment`; None when there is nothing to record.
+    Payment Status follows, and the order's refund hook runs (a credit note, once invoices exist).
+    """
+    if Refund.objects.filter(order=order, channel_key=key).exists():
+        return None
+    amount = min(amount, refundable_amount(payment=payment))
+    if amount <= 0:
+        return None
+    source = payment.operation_type
+    try:
+        with transaction.atomic():
+            refund = Refund.objects.create(
+                order=order,
+                payment=payment,
+                amount=amount,
+                currency=payment.currency,
+                refund_date=timezone.localdate(when, ZoneInfo(order.company.time_zone)),
+                notes=notes,
+                source=source,
+                channel_key=key,
+                form_token=uuid.uuid4(),
+            )
+    except IntegrityError:
+        return None  # recorded by a concurrent download
+    status = order_refresh_payment_status(order=order)
+    channel_refund_event(order=order, refund=refund, source=source, payment_status=status)
+    hooks.order_refunded(order_id=order.pk, refund_id=refund.pk)
+    return refund

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .choices import UploadStatus
+from .choices import PaymentState, UploadStatus
 from .models import ZERO, Order
 
 CENT = Decimal("0.01")
@@ -38,15 +38,19 @@ def _cents(value: Decimal) -> Decimal:
 def order_profit_and_loss(*, order: Order) -> ProfitAndLoss:
     """Revenue excl. VAT, minus refunds excl. VAT, minus the channel commission excl. VAT, minus
     the shipping cost of the packages (0 until shipped) = profit. Amounts incl. VAT are kept
-    beside each line for reference. Reads order.refunds / order.packages (prefetch them)."""
+    beside each line for reference. Reads order.payments / refunds / packages (prefetch them)."""
     rate = order.company.default_vat_rate
     divisor = 1 + rate / 100
+    # What the customer paid, or the grand total while nothing is charged. Equal to the grand total
+    # except after a cancellation the channel refunded: the refund below takes that part out once.
+    charged = sum((p.amount for p in order.payments.all() if p.state == PaymentState.CHARGED), ZERO)
+    paid = charged or order.grand_total
     refunded = sum((r.amount for r in order.refunds.all()), ZERO)
     shipping = sum(
         (p.shipping_cost for p in order.packages.all() if p.upload_status != UploadStatus.WITHDRAWN),
         ZERO,
     )
-    revenue = PLLine("Revenue", _cents(order.grand_total / divisor), order.grand_total)
+    revenue = PLLine("Revenue", _cents(paid / divisor), paid)
     refunds = PLLine("Refunds", _cents(refunded / divisor), refunded)
     commission = PLLine("Channel commission", order.commission_without_vat, order.commission_with_vat)
     # Our carrier invoice: no VAT split is known for it, so it counts as it is.

@@ -22,6 +22,7 @@ from typing import Any
 
 from channels.cdiscount.schemas import CLOSED_LINE_STATUSES, Address, LineStatus, Order, OrderStatus
 from orders.links import http_url_or_empty
+from orders.totals import totals_of
 
 UNPAID = frozenset({OrderStatus.PROCESSING, OrderStatus.WAITING_ACCEPTANCE, OrderStatus.ACCEPTED})
 PAID = frozenset({OrderStatus.IN_PREPARATION})
@@ -77,6 +78,7 @@ class ItemData:
     commission_with_vat: Decimal
     commission_without_vat: Decimal
     channel_line_status: str
+    cancelled: bool  # Cancelled, Refused or Rejected: listed, but out of the totals
 
 
 @dataclass(frozen=True)
@@ -154,16 +156,16 @@ def _item(line: Any) -> ItemData:
         commission_with_vat=(commission.amount_with_vat if commission else None) or Decimal("0"),
         commission_without_vat=(commission.amount_without_vat if commission else None) or Decimal("0"),
         channel_line_status=str(line.status),
+        cancelled=line.status in CLOSED_LINE_STATUSES,
     )
 
 
 def map_order(order: Order) -> OrderData:
     """Everything we take from one Cdiscount order (money VAT included, as Cdiscount gives it)."""
     items = tuple(_item(line) for line in order.lines)
-    live = [i for i in items if i.channel_line_status not in CLOSED_LINE_STATUSES]
-    subtotal = sum((i.unit_price * i.quantity for i in live), Decimal("0"))
-    shipping_total = sum((i.shipping for i in live), Decimal("0"))
-    grand_total = (order.total_price.selling_price if order.total_price else None) or subtotal + shipping_total
+    live = [i for i in items if not i.cancelled]
+    # From the lines, not Cdiscount's totalPrice: that still counts a cancelled line (SPEC S5).
+    totals = totals_of(items)
     billing = address_dict(order.billing_address)
     shipping = address_dict(order.shipping_address) or None
     name_source = order.billing_address or order.shipping_address
@@ -195,9 +197,9 @@ def map_order(order: Order) -> OrderData:
         shipping_address=shipping,
         delivery_mode=next((d.mode for d in deliveries if d.mode), "") or "",
         currency=order.currency_code,
-        subtotal=subtotal,
-        shipping_total=shipping_total,
-        grand_total=grand_total,
+        subtotal=totals.subtotal,
+        shipping_total=totals.shipping_total,
+        grand_total=totals.grand_total,
         commission_with_vat=sum((i.commission_with_vat for i in live), Decimal("0")),
         commission_without_vat=sum((i.commission_without_vat for i in live), Decimal("0")),
         payment_method=order.payment_method or "",

@@ -27,8 +27,9 @@ from orders import hooks
 from orders.choices import HoldSource, OrderStatus, ShippingStatus, UploadStatus
 from orders.holds import order_hold, order_release_hold
 from orders.models import ChannelPayload, Order, OrderItem, Package, Payment
-from orders.payments import order_refresh_payment_status
+from orders.payments import channel_refund_record, order_refresh_payment_status
 from orders.rules import check_transition, has_live_package
+from orders.totals import line_amount
 
 from ..events import (
     lines_updated_event,
@@ -145,6 +146,7 @@ def _apply(*, order: Order, data: OrderData) -> bool:
     if data.bucket == Bucket.SHIPPED:
         changed |= _apply_shipped(order, data)
     elif data.bucket == Bucket.CANCELLED:
+        changed |= _refund_cancelled_order(order, data)
         changed |= _apply_cancelled(order, data)
     else:
         changed |= _apply_cancel_request(order, data)
@@ -174,6 +176,7 @@ def _update_fields(order: Order, data: OrderData) -> bool:
 def _update_items(order: Order, data: OrderData) -> bool:
     existing = {i.channel_line_id: i for i in order.items.all()}
     changed_lines = []
+    newly_cancelled = []
     for item in data.items:
         current = existing.get(item.channel_line_id)
         values = item_values(item)
@@ -183,13 +186,55 @@ def _update_items(order: Order, data: OrderData) -> bool:
             continue
         fields = [f for f, v in values.items() if getattr(current, f) != v]
         if fields:
+            if item.cancelled and not current.cancelled:
+                newly_cancelled.append(current)
             for f in fields:
                 setattr(current, f, values[f])
             current.save(update_fields=fields)
             changed_lines.append(item.channel_line_id)
     if changed_lines:
         lines_updated_event(order=order, lines=changed_lines)
+    _refund_cancelled_lines(order, data, newly_cancelled)
     return bool(changed_lines)
+
+
+def _channel_payment(order: Order, data: OrderData) -> Payment | None:
+    return Payment.objects.filter(
+        order=order, operation_type=PAYMENT_OPERATION_TYPE, reference=data.payment_reference
+    ).first()
+
+
+def _refund_cancelled_lines(order: Order, data: OrderData, lines: list[OrderItem]) -> None:
+    """Lines cancelled after the Cdiscount payment was recorded: the payment counted them, so
+    Cdiscount refunds them (SPEC S5). A payment recorded later counts only the live lines."""
+    payment = _channel_payment(order, data) if lines else None
+    if payment is None:
+        return
+    for line in lines:
+        channel_refund_record(
+            order=order,
+            payment=payment,
+            key=line.channel_line_id,
+            amount=line_amount(line),
+            notes=f"line {line.channel_line_id} ({line.sku}) cancelled on Cdiscount",
+            when=timezone.now(),
+        )
+
+
+def _refund_cancelled_order(order: Order, data: OrderData) -> bool:
+    """A whole order cancelled on Cdiscount after its payment: what is still paid is refunded."""
+    payment = _channel_payment(order, data)
+    if payment is None:
+        return False
+    refund = channel_refund_record(
+        order=order,
+        payment=payment,
+        key="order",
+        amount=payment.amount,  # capped at what is still refundable on it
+        notes=f"order {data.channel_status} on Cdiscount",
+        when=timezone.now(),
+    )
+    return refund is not None
 
 
 def _ensure_payment(order: Order, data: OrderData) -> bool:
@@ -197,9 +242,7 @@ def _ensure_payment(order: Order, data: OrderData) -> bool:
     on an order we cancelled: the money did come in, so the refund shows)."""
     if data.bucket not in (Bucket.PAID, Bucket.SHIPPED) or data.grand_total <= 0:
         return False
-    if Payment.objects.filter(
-        order=order, operation_type=PAYMENT_OPERATION_TYPE, reference=data.payment_reference
-    ).exists():
+    if _channel_payment(order, data) is not None:
         return False
     try:
         with transaction.atomic():

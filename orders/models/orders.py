@@ -159,6 +159,9 @@ class OrderItem(models.Model):
     commission_with_vat = money("Commission (incl. VAT)")
     commission_without_vat = money("Commission (excl. VAT)")
     channel_line_status = models.CharField(max_length=40, blank=True)
+    # Set by the channel from its own line statuses: a cancelled line stays listed but leaves the
+    # order's totals (SPEC S5, orders.totals).
+    cancelled = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
@@ -208,7 +211,8 @@ class Payment(models.Model):
 
 
 class Refund(models.Model):
-    """An internal refund (SPEC S8). For Cdiscount the money is refunded on the seller portal."""
+    """A refund (SPEC S8): issued by a user (Issue Refund; for Cdiscount the money is refunded on the
+    seller portal), or recorded from the channel when it cancelled what was paid (SPEC S5)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
@@ -221,11 +225,20 @@ class Refund(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     # One per rendered form: the same form posted twice makes one refund (SPEC S8).
     form_token = models.UUIDField(unique=True)
+    # A refund made by the channel: its name (e.g. "Cdiscount"), and what it refunds (a channel
+    # line id, or "order" for the whole order), so that it is recorded once.
+    source = models.CharField(max_length=40, blank=True)
+    channel_key = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.UniqueConstraint(
+                fields=["order", "channel_key"], condition=~Q(channel_key=""), name="refund_unique_channel_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Refund {self.amount} {self.currency} of order {self.order_id}"

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -25,6 +26,7 @@ from faker import Faker
 from channels.models import CdiscountAccount
 from orders.choices import Channel, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
 from orders.models import Order, OrderItem, Package
+from orders.totals import totals_of
 from sellercloud.models import Company
 
 # Weights: Cdiscount is the seller's main channel here.
@@ -146,8 +148,11 @@ class OrderGenerator:
                     "commission_without_vat": (price * quantity * Decimal("0.10")).quantize(Decimal("0.01")),
                 }
             )
-        subtotal = sum((line["unit_price"] * line["quantity"] for line in lines), Decimal("0.00"))
+        # The order's shipping rides on its first line, as a channel's per-line shipping does.
         shipping = rng.choice((Decimal("0.00"), Decimal("4.99"), Decimal("6.90")))
+        for line in lines:
+            line["shipping"], line["cancelled"] = (shipping if line is lines[0] else Decimal("0.00")), False
+        totals = totals_of(SimpleNamespace(**line) for line in lines)
         if status == OrderStatus.CANCELED:
             payment = rng.choice((PaymentStatus.FULL_REFUND, PaymentStatus.NO_PAYMENT))
         else:
@@ -179,9 +184,9 @@ class OrderGenerator:
             "ship_confirmed_at": order_date + timedelta(days=2) if shipped else None,
             "customer_reference": f"{rng.randrange(10**7, 10**8)}-{_base36(order_id % 46656):>03}",
             "customer_name": f"{first} {last}",
-            "subtotal": subtotal,
-            "shipping_total": shipping,
-            "grand_total": subtotal + shipping,
+            "subtotal": totals.subtotal,
+            "shipping_total": totals.shipping_total,
+            "grand_total": totals.grand_total,
             "commission_with_vat": sum((line["commission_with_vat"] for line in lines), Decimal("0.00")),
             "commission_without_vat": sum((line["commission_without_vat"] for line in lines), Decimal("0.00")),
         }

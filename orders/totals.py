@@ -1,0 +1,36 @@
+"""An order's totals (SPEC S5): Subtotal, Shipping and Grand Total count only the lines not
+cancelled, and their shipping. The one place for that rule: the download (create, COPY and
+update), `seed_orders` and the migration that corrected older orders all call `totals_of`."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+ZERO = Decimal("0.00")
+
+
+class Line(Protocol):
+    unit_price: Decimal
+    quantity: int
+    shipping: Decimal
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    shipping_total: Decimal
+    grand_total: Decimal
+
+
+def line_amount(line: Line) -> Decimal:
+    """What the customer pays for one line: its price times its quantity, and its shipping."""
+    return line.unit_price * line.quantity + line.shipping
+
+
+def totals_of(lines: Iterable[Line]) -> Totals:
+    live = [line for line in lines if not line.cancelled]
+    subtotal = sum((line.unit_price * line.quantity for line in live), ZERO)
+    shipping = sum((line.shipping for line in live), ZERO)
+    return Totals(subtotal=subtotal, shipping_total=shipping, grand_total=subtotal + shipping)

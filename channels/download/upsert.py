@@ -344,6 +344,14 @@ def _apply_cancel_request(order: Order, data: OrderData) -> bool:
             channel_request=data.cancel_request,
         )
     if order.status == OrderStatus.ON_HOLD and order.hold_source == HoldSource.CHANNEL:
-        # The customer withdrew the request: the hold that stood for it goes with it.
-        return order_release_hold(order=order, by=None, note="Cdiscount: the cancellation request is gone.")
+        # The request is settled: the hold that stood for it goes with it. Its lines cancelled
+        # means it was accepted (they left the totals above); otherwise the customer withdrew it.
+        requested = set(order.hold_channel_request.split(","))
+        accepted = requested <= {item.channel_line_id for item in data.items if item.cancelled}
+        note = (
+            f"Cdiscount accepted the cancellation request: line {order.hold_channel_request} cancelled."
+            if accepted
+            else "Cdiscount: the cancellation request is gone."
+        )
+        return order_release_hold(order=order, by=None, note=note)
     return False

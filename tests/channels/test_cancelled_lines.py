@@ -209,3 +209,18 @@ def test_the_page_the_grid_and_the_csv_export_carry_the_same_grand_total(client,
     assert f'data-testid="grand-total"><strong>{A_AMOUNT} EUR' in details
     assert f"{A_AMOUNT} EUR" in grid and f"{A_AMOUNT + B_AMOUNT}" not in grid
     assert row[header.index("Grand Total")] == str(A_AMOUNT)
+
+
+def test_a_cancellation_request_accepted_after_payment_releases_the_hold_and_refunds_the_line(account):
+    upsert(account, two_lines())
+    held = upsert(account, two_lines(b_status="CancelRequest", updated="2026-09-03T10:00:00+00:00"))
+    assert held.status == Order.Status.ON_HOLD and held.grand_total == A_AMOUNT + B_AMOUNT  # still to ship
+
+    order = upsert(account, two_lines(b_status="Cancelled", updated="2026-09-04T10:00:00+00:00"))
+
+    assert order.status == Order.Status.IN_PROCESS and order.grand_total == A_AMOUNT
+    assert Refund.objects.get().amount == B_AMOUNT and order.payment_status == PaymentStatus.PARTIAL_REFUND
+    release = order.events.get(kind=EventKind.RELEASE)
+    assert release.message == (
+        f"Hold released: back to In Process. Cdiscount accepted the cancellation request: line {LINE_B} cancelled."
+    )

@@ -37,6 +37,12 @@ def test_it_creates_realistic_orders_in_the_company():
     assert not orders.filter(channel=Channel.CDISCOUNT, channel_account__isnull=True).exists()
     assert orders.values("channel_order_id").distinct().count() == 400
     assert all(" " in name for name in orders.values_list("customer_name", flat=True)[:20])
+    # Totals add up on Items: the lines' prices and shipping, on the COPY path as on the other.
+    for order in orders.prefetch_related("items")[:50]:
+        items = list(order.items.all())
+        assert order.subtotal == sum(i.unit_price * i.quantity for i in items)
+        assert order.shipping_total == sum(i.shipping for i in items)
+        assert order.grand_total == order.subtotal + order.shipping_total
 
 
 def test_the_same_seed_gives_the_same_names_and_a_second_run_adds_more():

@@ -10,11 +10,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from sellercloud.http import AuthenticatedHttpRequest
 from sellercloud.permissions import user_companies
 from sellercloud.shell import MenuItem
 
@@ -35,13 +36,13 @@ FAILED_PER_PAGE = 100
 CHANGES_SHOWN = 50
 
 
-def _runs_for(request: HttpRequest) -> Any:
+def _runs_for(request: AuthenticatedHttpRequest) -> Any:
     """The runs this user may see: only their companies' accounts (SPEC S3)."""
-    companies = user_companies(request.user)  # type: ignore[arg-type]
+    companies = user_companies(request.user)
     return SyncRun.objects.filter(account__company__in=companies).select_related("account__company", "user")
 
 
-def _run_context(request: HttpRequest, run: SyncRun) -> dict[str, Any]:
+def _run_context(request: AuthenticatedHttpRequest, run: SyncRun) -> dict[str, Any]:
     """A run's page. Without View orders: the counts, the window and the error, but not the
     problems (orders, raw payloads with customer names and addresses) nor the log (order ids)."""
     company = run.account.company
@@ -60,9 +61,9 @@ def _run_context(request: HttpRequest, run: SyncRun) -> dict[str, Any]:
 
 
 @login_required
-def sync_log(request: HttpRequest) -> HttpResponse:
+def sync_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every run of the user's accounts, newest first, filtered by account, kind and status."""
-    form = SyncLogFilterForm(request.GET or None, companies=user_companies(request.user).order_by("name"))  # type: ignore[arg-type]
+    form = SyncLogFilterForm(request.GET or None, companies=user_companies(request.user).order_by("name"))
     runs = form.filter_qs(_runs_for(request)) if request.GET else _runs_for(request)
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
@@ -72,7 +73,7 @@ def sync_log(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def sync_run(request: HttpRequest, run_id: int) -> HttpResponse:
+def sync_run(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     """One run: window, counts, duration, error, log and its problems; live while it runs."""
     run = get_object_or_404(_runs_for(request), pk=run_id)
     context = _run_context(request, run)
@@ -82,7 +83,7 @@ def sync_run(request: HttpRequest, run_id: int) -> HttpResponse:
 
 
 @login_required
-def sync_run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
+def sync_run_progress(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     """The run's body alone, polled every 2 s while the run is active (it stops once finished)."""
     run = get_object_or_404(_runs_for(request), pk=run_id)
     return render(request, "channels/_sync_run_body.html", _run_context(request, run))
@@ -90,9 +91,9 @@ def sync_run_progress(request: HttpRequest, run_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def sync_problem_retry(request: HttpRequest, problem_id: int) -> HttpResponse:
+def sync_problem_retry(request: AuthenticatedHttpRequest, problem_id: int) -> HttpResponse:
     """Retry one failed order: download it again now; resolved once it imports."""
-    companies = user_companies(request.user)  # type: ignore[arg-type]
+    companies = user_companies(request.user)
     problem = get_object_or_404(SyncProblem.objects.select_related("run__account__company"),
                                 pk=problem_id, run__account__company__in=companies)  # fmt: skip
     if not may_manage(request, problem.run.account.company):
@@ -101,11 +102,11 @@ def sync_problem_retry(request: HttpRequest, problem_id: int) -> HttpResponse:
     if problem.resolved_at is not None:
         messages.info(request, f"Order {problem.channel_order_id} was already imported: nothing to retry.")
     else:
-        _report_retry(request, problem, services.sync_problem_retry(problem=problem, user=request.user))  # type: ignore[arg-type]
+        _report_retry(request, problem, services.sync_problem_retry(problem=problem, user=request.user))
     return redirect("sync_run", run_id=problem.run_id)
 
 
-def _report_retry(request: HttpRequest, problem: SyncProblem, run: SyncRun | None) -> None:
+def _report_retry(request: AuthenticatedHttpRequest, problem: SyncProblem, run: SyncRun | None) -> None:
     order = problem.channel_order_id
     if run is None:
         messages.warning(request, f"A download of this account is running: retry order {order} when it ends.")

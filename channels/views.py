@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from orders.choices import EventKind
 from orders.models import OrderEvent, Package
+from sellercloud.http import AuthenticatedHttpRequest
 from sellercloud.models import Company
 from sellercloud.permissions import Permission, company_for_user_or_404, user_can
 from sellercloud.shell import MenuItem, toolbox_for
@@ -56,28 +57,30 @@ CHANGES_SHOWN = 50
 # --- Helpers ----------------------------------------------------------------------------------
 
 
-def _company_account(request: HttpRequest, company_id: int) -> tuple[Company, CdiscountAccount]:
+def _company_account(request: AuthenticatedHttpRequest, company_id: int) -> tuple[Company, CdiscountAccount]:
     """The user's company (else 404) and its account; an unsaved one when none exists yet."""
-    company = company_for_user_or_404(request.user, company_id)  # type: ignore[arg-type]
+    company = company_for_user_or_404(request.user, company_id)
     account = CdiscountAccount.objects.filter(company=company).first() or CdiscountAccount(company=company)
     return company, account
 
 
-def may_manage(request: HttpRequest, company: Company) -> bool:
-    return user_can(request.user, Permission.MANAGE_CHANNEL, company)  # type: ignore[arg-type]
+def may_manage(request: AuthenticatedHttpRequest, company: Company) -> bool:
+    return user_can(request.user, Permission.MANAGE_CHANNEL, company)
 
 
-def may_view_orders(request: HttpRequest, company: Company) -> bool:
-    return user_can(request.user, Permission.VIEW_ORDERS, company)  # type: ignore[arg-type]
+def may_view_orders(request: AuthenticatedHttpRequest, company: Company) -> bool:
+    return user_can(request.user, Permission.VIEW_ORDERS, company)
 
 
-def require_view_orders(request: HttpRequest, company: Company) -> None:
+def require_view_orders(request: AuthenticatedHttpRequest, company: Company) -> None:
     """403 for a page of order data (the company is theirs, so no 404 to hide)."""
     if not may_view_orders(request, company):
         raise PermissionDenied(NO_VIEW_ORDERS)
 
 
-def _managed_account(request: HttpRequest, company_id: int, *, saved: bool = False) -> tuple[Company, CdiscountAccount]:
+def _managed_account(
+    request: AuthenticatedHttpRequest, company_id: int, *, saved: bool = False
+) -> tuple[Company, CdiscountAccount]:
     """Like _company_account, for changes: 403 without Manage channel; 404 when `saved` and no account."""
     company, account = _company_account(request, company_id)
     if not may_manage(request, company):
@@ -93,7 +96,7 @@ def _local(value: datetime | None, company: Company) -> str:
     return timezone.localtime(value, ZoneInfo(company.time_zone)).strftime("%d/%m/%Y %H:%M")
 
 
-def _actions(request: HttpRequest, company: Company, account: CdiscountAccount) -> list[MenuItem]:
+def _actions(request: AuthenticatedHttpRequest, company: Company, account: CdiscountAccount) -> list[MenuItem]:
     """The Actions menu of General Settings; what cannot be done is shown disabled with why."""
     reason = "" if may_manage(request, company) else NO_PERMISSION
     if not reason and account.pk is None:
@@ -125,7 +128,7 @@ def _actions(request: HttpRequest, company: Company, account: CdiscountAccount) 
 
 
 def _page(
-    request: HttpRequest, template: str, company: Company, account: CdiscountAccount, **extra: Any
+    request: AuthenticatedHttpRequest, template: str, company: Company, account: CdiscountAccount, **extra: Any
 ) -> HttpResponse:
     """Render a General Settings page with the shell's Toolbox and Actions."""
     context = {
@@ -173,7 +176,7 @@ def _saved_message(update: account_services.SettingsUpdate, account: CdiscountAc
 
 
 @login_required
-def cdiscount_settings(request: HttpRequest, company_id: int) -> HttpResponse:
+def cdiscount_settings(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Company Settings > Toolbox > Cdiscount > General Settings (view mode, with the health card)."""
     company, account = _company_account(request, company_id)
     saved = account.pk is not None
@@ -190,7 +193,7 @@ def cdiscount_settings(request: HttpRequest, company_id: int) -> HttpResponse:
 
 
 @login_required
-def cdiscount_settings_edit(request: HttpRequest, company_id: int) -> HttpResponse:
+def cdiscount_settings_edit(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """General Settings > Edit, then Save / Cancel. Nothing is saved unless all of it is valid."""
     company, account = _managed_account(request, company_id)
     carriers = account_status.account_carriers(account=account)
@@ -198,7 +201,7 @@ def cdiscount_settings_edit(request: HttpRequest, company_id: int) -> HttpRespon
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             update = account_services.account_update_settings(
-                account=account, by=request.user, changes=form.changes(),  # type: ignore[arg-type]
+                account=account, by=request.user, changes=form.changes(),
                 clear_client_secret=form.cleaned_data["clear_client_secret"], carrier_mappings=formset.rows(),
             )  # fmt: skip
         except ValidationError as error:
@@ -212,14 +215,14 @@ def cdiscount_settings_edit(request: HttpRequest, company_id: int) -> HttpRespon
 
 
 def _settings_forms(
-    request: HttpRequest, account: CdiscountAccount, carriers: account_status.CarrierChoices
+    request: AuthenticatedHttpRequest, account: CdiscountAccount, carriers: account_status.CarrierChoices
 ) -> tuple[CdiscountSettingsForm, Any]:
     """The settings form and the carrier mapping rows, bound on POST."""
     data = request.POST if request.method == "POST" else None
     form = CdiscountSettingsForm(
         data,
         initial=CdiscountSettingsForm.initial_for(account),
-        may_change_endpoint=account_services.may_change_endpoint(request.user),  # type: ignore[arg-type]
+        may_change_endpoint=account_services.may_change_endpoint(request.user),
     )
     formset = CarrierMappingFormSet(
         data, initial=carrier_initial(account), prefix="carriers", form_kwargs={"carrier_labels": carriers.labels}
@@ -229,10 +232,10 @@ def _settings_forms(
 
 @login_required
 @require_POST
-def cdiscount_get_token(request: HttpRequest, company_id: int) -> HttpResponse:
+def cdiscount_get_token(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Actions > Get Token: a new access token now; success with its expiry, or the marketplace's words."""
     company, account = _managed_account(request, company_id, saved=True)
-    result = account_status.account_get_token(account=account, by=request.user)  # type: ignore[arg-type]
+    result = account_status.account_get_token(account=account, by=request.user)
     if result.ok:
         messages.success(
             request, f"Token received: it expires on {_local(result.expires_at, company)} ({company.time_zone})."
@@ -242,9 +245,9 @@ def cdiscount_get_token(request: HttpRequest, company_id: int) -> HttpResponse:
     return redirect("cdiscount_settings", company_id=company.pk)
 
 
-def _start_download(request: HttpRequest, account: CdiscountAccount, **kwargs: Any) -> HttpResponse:
+def _start_download(request: AuthenticatedHttpRequest, account: CdiscountAccount, **kwargs: Any) -> HttpResponse:
     """Queue the run (or find the one already going) and go to its progress page."""
-    outcome = dispatch.download_request(account=account, user=request.user, **kwargs)  # type: ignore[arg-type]
+    outcome = dispatch.download_request(account=account, user=request.user, **kwargs)
     if outcome.running is not None:
         messages.warning(
             request, f"A download of this account is already running (run {outcome.running.pk}): here is its progress."
@@ -255,7 +258,7 @@ def _start_download(request: HttpRequest, account: CdiscountAccount, **kwargs: A
 
 
 @login_required
-def cdiscount_download(request: HttpRequest, company_id: int) -> HttpResponse:
+def cdiscount_download(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Actions > Download Orders: optional From / To dates, then a background run with progress."""
     company, account = _managed_account(request, company_id, saved=True)
     form = DownloadOrdersForm(request.POST if request.method == "POST" else None, time_zone=company.time_zone)
@@ -268,7 +271,7 @@ def cdiscount_download(request: HttpRequest, company_id: int) -> HttpResponse:
 
 
 @login_required
-def cdiscount_download_order(request: HttpRequest, company_id: int) -> HttpResponse:
+def cdiscount_download_order(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Actions > Download Order by ID: one order, fetched again and applied in the background."""
     company, account = _managed_account(request, company_id, saved=True)
     form = DownloadOrderByIdForm(request.POST if request.method == "POST" else None)
@@ -284,13 +287,13 @@ def cdiscount_download_order(request: HttpRequest, company_id: int) -> HttpRespo
 
 @login_required
 @require_POST
-def cdiscount_upload(request: HttpRequest, company_id: int) -> HttpResponse:
+def cdiscount_upload(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Actions > Upload Fulfillment Now: queue an upload run (or find the one going) and show its progress."""
     company, account = _managed_account(request, company_id, saved=True)
     if not (account.client_id and account.client_secret):
         messages.error(request, f"Upload Fulfillment Now: {NO_CREDENTIALS}")
         return redirect("cdiscount_settings", company_id=company.pk)
-    outcome = dispatch.upload_request(account=account, user=request.user)  # type: ignore[arg-type]
+    outcome = dispatch.upload_request(account=account, user=request.user)
     if outcome.running is not None:
         messages.warning(
             request, f"An upload of this account is already running (run {outcome.running.pk}): here is its progress."
@@ -307,7 +310,7 @@ def _failed_rows(account: CdiscountAccount) -> QuerySet[Package]:
 
 
 @login_required
-def cdiscount_failed_uploads(request: HttpRequest, company_id: int) -> HttpResponse:
+def cdiscount_failed_uploads(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Failed Uploads: the packages Cdiscount refused, with its words; Retry upload (selected or all)."""
     company, account = _company_account(request, company_id)
     if account.pk is None:
@@ -321,7 +324,7 @@ def cdiscount_failed_uploads(request: HttpRequest, company_id: int) -> HttpRespo
 
 @login_required
 @require_POST
-def cdiscount_failed_uploads_retry(request: HttpRequest, company_id: int) -> HttpResponse:
+def cdiscount_failed_uploads_retry(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Retry upload: the chosen failed packages (or all) become Pending and an upload run is queued."""
     company, account = _managed_account(request, company_id, saved=True)
     require_view_orders(request, company)
@@ -330,12 +333,12 @@ def cdiscount_failed_uploads_retry(request: HttpRequest, company_id: int) -> Htt
         reasons = " ".join(str(error) for errors in form.errors.values() for error in errors)
         messages.error(request, f"Nothing was retried: {reasons or 'choose the packages to retry.'}")
         return redirect("cdiscount_failed_uploads", company_id=company.pk)
-    result = dispatch.packages_retry_failed(account=account, by=request.user, package_ids=form.chosen_ids())  # type: ignore[arg-type]
+    result = dispatch.packages_retry_failed(account=account, by=request.user, package_ids=form.chosen_ids())
     _report_upload_retry(request, result)
     return redirect("cdiscount_failed_uploads", company_id=company.pk)
 
 
-def _report_upload_retry(request: HttpRequest, result: dispatch.PackageRetryRequest) -> None:
+def _report_upload_retry(request: AuthenticatedHttpRequest, result: dispatch.PackageRetryRequest) -> None:
     if not result.count:
         messages.info(request, "Nothing to retry: none of these packages is failed any more.")
         return

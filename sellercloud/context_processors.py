@@ -5,14 +5,15 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from .http import is_authenticated_request
 from .shell import MenuItem, current_company, navigation_for, switcher_companies
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
     """What base.html needs on every page; nothing for anonymous visitors (login, reset pages)."""
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if not is_authenticated_request(request):
         return {}
+    user = request.user
     company = current_company(request)
     return {
         "shell_company": company,

@@ -18,9 +18,9 @@ from dataclasses import KW_ONLY, dataclass, field
 from typing import TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
+from .http import AuthenticatedHttpRequest
 from .models import Company, User
 from .permissions import Permission, user_can, user_companies
 
@@ -161,11 +161,11 @@ class NavLink:
     active: bool
 
 
-def navigation_for(request: HttpRequest, company: Company | None) -> list[tuple[str, list[NavLink]]]:
+def navigation_for(request: AuthenticatedHttpRequest, company: Company | None) -> list[tuple[str, list[NavLink]]]:
     """The sections and links this user sees, with the current page's entry marked."""
     sections: dict[str, list[NavLink]] = {}
     for entry in nav_entries():
-        if not entry.visible(request.user):  # type: ignore[arg-type]
+        if not entry.visible(request.user):
             continue
         url = entry.url(company)
         if url:
@@ -185,11 +185,11 @@ class ToolboxLink:
     active: bool
 
 
-def toolbox_for(request: HttpRequest, company: Company) -> list[ToolboxLink]:
+def toolbox_for(request: AuthenticatedHttpRequest, company: Company) -> list[ToolboxLink]:
     """The Toolbox entries this user sees for `company`, in position order."""
     links = []
     for entry in toolbox_entries():
-        if entry.permission and not user_can(request.user, entry.permission, company):  # type: ignore[arg-type]
+        if entry.permission and not user_can(request.user, entry.permission, company):
             continue
         url = ""
         if entry.url_name:
@@ -236,29 +236,29 @@ def integrated_channels(company_ids: list[int]) -> dict[int, list[str]]:
 # --- The current company ---------------------------------------------------------------------
 
 
-def current_company(request: HttpRequest) -> Company | None:
+def current_company(request: AuthenticatedHttpRequest) -> Company | None:
     """The company the switcher selected, else the user's first one; None without any company.
 
     The session only remembers an id: it is checked against the user's companies on every request,
     so a removed membership takes effect at once.
     """
     if hasattr(request, "_current_company"):
-        return request._current_company  # type: ignore[no-any-return]
+        return request._current_company
     companies = switcher_companies(request)
     company_id = request.session.get(SESSION_COMPANY_KEY)
     company = next((c for c in companies if c.pk == company_id), companies[0] if companies else None)
-    request._current_company = company  # type: ignore[attr-defined]
+    request._current_company = company
     return company
 
 
-def switcher_companies(request: HttpRequest) -> list[Company]:
+def switcher_companies(request: AuthenticatedHttpRequest) -> list[Company]:
     """The user's companies by name, read once per request (the switcher and the current company)."""
     if not hasattr(request, "_switcher_companies"):
-        request._switcher_companies = list(user_companies(request.user).order_by("name"))  # type: ignore[arg-type,attr-defined]
-    return request._switcher_companies  # type: ignore[no-any-return,attr-defined]
+        request._switcher_companies = list(user_companies(request.user).order_by("name"))
+    return request._switcher_companies
 
 
-def set_current_company(request: HttpRequest, company: Company) -> None:
+def set_current_company(request: AuthenticatedHttpRequest, company: Company) -> None:
     """Remember `company` for this session (the caller checked it is one of the user's)."""
     request.session[SESSION_COMPANY_KEY] = company.pk
-    request._current_company = company  # type: ignore[attr-defined]
+    request._current_company = company

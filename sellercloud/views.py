@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,14 +21,15 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .forms import CompanyForm, CompanySwitchForm, EmployeeCreateForm, MembershipGridForm, UserEditForm
+from .http import AuthenticatedHttpRequest
 from .models import Membership, User
 from .permissions import company_for_user_or_404, user_companies
 from .shell import MenuItem, current_company, integrated_channels, set_current_company, toolbox_for
 
 
-def _require_client_admin(request: HttpRequest) -> User:
+def _require_client_admin(request: AuthenticatedHttpRequest) -> User:
     """The Users pages exist only for Client Admins: everyone else gets 404 (SPEC S3)."""
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user
     if not (user.is_active and user.is_client_admin):
         raise Http404("No such page.")
     return user
@@ -38,7 +39,7 @@ def _require_client_admin(request: HttpRequest) -> User:
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Landing page after login: the current company and the way to the user's companies."""
     return render(
         request,
@@ -48,7 +49,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def company_list(request: HttpRequest) -> HttpResponse:
+def company_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every company this user may see (Sellercloud's Manage Companies grid)."""
     companies = list(user_companies(request.user).order_by("name"))
     channels = integrated_channels([company.pk for company in companies])
@@ -59,10 +60,10 @@ def company_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def company_settings(request: HttpRequest, company_id: int) -> HttpResponse:
+def company_settings(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Company Settings: details (read-only here) and the Toolbox."""
-    company = company_for_user_or_404(request.user, company_id)  # type: ignore[arg-type]
-    can_edit = request.user.is_client_admin  # type: ignore[union-attr]
+    company = company_for_user_or_404(request.user, company_id)
+    can_edit = request.user.is_client_admin
     actions = [MenuItem("View all companies", reverse("company_list"))]
     return render(
         request,
@@ -78,10 +79,10 @@ def company_settings(request: HttpRequest, company_id: int) -> HttpResponse:
 
 
 @login_required
-def company_edit(request: HttpRequest, company_id: int) -> HttpResponse:
+def company_edit(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Edit the company details (Client Admins; others may only read them)."""
-    company = company_for_user_or_404(request.user, company_id)  # type: ignore[arg-type]
-    if not request.user.is_client_admin:  # type: ignore[union-attr]
+    company = company_for_user_or_404(request.user, company_id)
+    if not request.user.is_client_admin:
         # The company is one of theirs (no 404 to hide), but editing it is a Client Admin's job.
         raise PermissionDenied("Only a Client Admin can edit company details.")
     # A copy for the form: validation writes into its instance, and the page title keeps the name.
@@ -89,7 +90,7 @@ def company_edit(request: HttpRequest, company_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:
-            services.company_update(company=company, changes=changes, by=request.user)  # type: ignore[arg-type]
+            services.company_update(company=company, changes=changes, by=request.user)
         except (services.ServiceError, ValidationError) as e:
             messages.error(request, "; ".join(getattr(e, "messages", [str(e)])))
         else:
@@ -112,7 +113,7 @@ _COMPANY_PATH = re.compile(r"^/companies/\d+/")
 
 @login_required
 @require_POST
-def company_switch(request: HttpRequest) -> HttpResponse:
+def company_switch(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The top bar's switcher: remember the chosen company and go back where the user was.
 
     On a page of another company (`/companies/<id>/...`) the user lands on the chosen company's
@@ -121,7 +122,7 @@ def company_switch(request: HttpRequest) -> HttpResponse:
     form = CompanySwitchForm(request.POST)
     if not form.is_valid():
         raise Http404("No such company.")
-    company = company_for_user_or_404(request.user, form.cleaned_data["company"])  # type: ignore[arg-type]
+    company = company_for_user_or_404(request.user, form.cleaned_data["company"])
     set_current_company(request, company)
     messages.success(request, f"Current company: {company.name}.")
     target = form.cleaned_data["next"]
@@ -136,7 +137,7 @@ def company_switch(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every user of the installation, with their role, companies and status."""
     _require_client_admin(request)
     users = User.objects.order_by("username").prefetch_related(
@@ -147,7 +148,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_add(request: HttpRequest) -> HttpResponse:
+def user_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Add an Employee with an initial password and their companies and permissions."""
     admin = _require_client_admin(request)
     companies = user_companies(admin).order_by("name")
@@ -174,7 +175,7 @@ def user_add(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_edit(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     """Edit a user's name, email, role, and their companies and permissions."""
     admin = _require_client_admin(request)
     user = get_object_or_404(User, pk=user_id)
@@ -223,7 +224,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_deactivate(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     admin = _require_client_admin(request)
     user = get_object_or_404(User, pk=user_id)
     try:
@@ -237,7 +238,7 @@ def user_deactivate(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def user_reactivate(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_reactivate(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     admin = _require_client_admin(request)
     user = get_object_or_404(User, pk=user_id)
     services.user_reactivate(user=user, by=admin)

@@ -17,10 +17,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from sellercloud.http import AuthenticatedHttpRequest
+from sellercloud.models import User
 from sellercloud.permissions import user_can
 
 from .. import holds, services
@@ -35,15 +37,15 @@ from ..selectors import order_for_user_or_404
 # --- Helpers ----------------------------------------------------------------------------------
 
 
-def _order(request: HttpRequest, order_id: int, action: Action) -> Order:
+def _order(request: AuthenticatedHttpRequest, order_id: int, action: Action) -> Order:
     """The order (404 outside the user's companies) once the user may do `action` there (403)."""
-    order = order_for_user_or_404(request.user, order_id)  # type: ignore[arg-type]
-    if not user_can(request.user, order_action(action).permission, order.company):  # type: ignore[arg-type]
+    order = order_for_user_or_404(request.user, order_id)
+    if not user_can(request.user, order_action(action).permission, order.company):
         raise PermissionDenied(f"You do not have the permission to {action.label} in {order.company}.")
     return order
 
 
-def _run(request: HttpRequest, call: Callable[[], str]) -> bool:
+def _run(request: AuthenticatedHttpRequest, call: Callable[[], str]) -> bool:
     """Run one service call; its success sentence or its OrderRuleError becomes the page's message."""
     try:
         message = call()
@@ -58,7 +60,7 @@ def _back(order: Order) -> HttpResponse:
     return redirect("orders:detail", order_id=order.pk)
 
 
-def _posted(request: HttpRequest, form: Form) -> bool:
+def _posted(request: AuthenticatedHttpRequest, form: Form) -> bool:
     """True when a POST came with a valid form; an invalid one gets a message above the fields."""
     if request.method != "POST":
         return False
@@ -69,7 +71,11 @@ def _posted(request: HttpRequest, form: Form) -> bool:
 
 
 def _form_page(
-    request: HttpRequest, order: Order, action: Action, form: Form, template: str = "orders/order_action_form.html"
+    request: AuthenticatedHttpRequest,
+    order: Order,
+    action: Action,
+    form: Form,
+    template: str = "orders/order_action_form.html",
 ) -> HttpResponse:
     context: dict[str, Any] = {
         "title": f"{action.label} — order {order.pk}",
@@ -82,7 +88,7 @@ def _form_page(
     return render(request, template, context)
 
 
-def _user(request: HttpRequest) -> Any:
+def _user(request: AuthenticatedHttpRequest) -> User:
     return request.user
 
 
@@ -90,7 +96,7 @@ def _user(request: HttpRequest) -> Any:
 
 
 @login_required
-def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_cancel(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     """Set Cancelled Internally, with a reason."""
     order = _order(request, order_id, Action.CANCEL)
     form = ReasonForm(request.POST or None)
@@ -106,7 +112,7 @@ def order_cancel(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
-def order_refund(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_refund(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     """Issue Refund: its own page, with a one-time form token against double posts."""
     order = _order(request, order_id, Action.REFUND)
     if reason := why_not(order, Action.REFUND):  # hidden in the menu; a direct request is refused
@@ -127,7 +133,7 @@ def order_refund(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
-def order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_ship(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     """Ship Order: add one package with its tracking."""
     order = _order(request, order_id, Action.SHIP)
     mappings = order.channel_account.carrier_mappings.all() if order.channel_account else []
@@ -146,7 +152,7 @@ def order_ship(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
-def order_hold(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_hold(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     """Set On Hold, with a reason."""
     order = _order(request, order_id, Action.HOLD)
     form = ReasonForm(request.POST or None)
@@ -163,7 +169,7 @@ def order_hold(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
-def order_resolve_problem(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_resolve_problem(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     """Resolve Problem: back to In Process, with a note saying what was done."""
     order = _order(request, order_id, Action.RESOLVE_PROBLEM)
     form = NoteForm(request.POST or None)
@@ -178,7 +184,7 @@ def order_resolve_problem(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
-def order_add_note(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_add_note(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     """Add Note: a line in Notes and History."""
     order = _order(request, order_id, Action.ADD_NOTE)
     form = NoteForm(request.POST or None)
@@ -193,7 +199,7 @@ def order_add_note(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 @login_required
-def order_edit_address(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_edit_address(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     """Edit Shipping Address, until the order ships."""
     order = _order(request, order_id, Action.EDIT_ADDRESS)
     form = AddressForm(request.POST or None, initial=order.shipping_address)
@@ -212,7 +218,7 @@ def order_edit_address(request: HttpRequest, order_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def order_release_hold(request: HttpRequest, order_id: int) -> HttpResponse:
+def order_release_hold(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     """Release Hold: the status before the hold comes back (the one hold service records it)."""
     order = _order(request, order_id, Action.RELEASE_HOLD)
     form = ReleaseHoldForm(request.POST)
@@ -234,10 +240,10 @@ def order_release_hold(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 def _channel_run(
-    request: HttpRequest, order: Order, action: ChannelAction, package: Package | None = None
+    request: AuthenticatedHttpRequest, order: Order, action: ChannelAction, package: Package | None = None
 ) -> HttpResponse:
     """Show the action's form (when it has one), else run it and report how it ended."""
-    if not user_can(request.user, action.permission, order.company):  # type: ignore[arg-type]
+    if not user_can(request.user, action.permission, order.company):
         raise PermissionDenied(f"You do not have the permission to {action.label} in {order.company}.")
     form = action.form(request.POST or None) if action.form else None
     if form is not None and not _posted(request, form):
@@ -257,9 +263,9 @@ def _channel_run(
 
 
 @login_required
-def order_channel_action(request: HttpRequest, order_id: int, key: str) -> HttpResponse:
+def order_channel_action(request: AuthenticatedHttpRequest, order_id: int, key: str) -> HttpResponse:
     """An action the order's channel offers (Accept Order, Refuse Order on Cdiscount)."""
-    order = order_for_user_or_404(request.user, order_id)  # type: ignore[arg-type]
+    order = order_for_user_or_404(request.user, order_id)
     action = channel_action(order, key, on="order")
     if action is None:
         raise Http404("This channel offers no such action.")
@@ -268,9 +274,9 @@ def order_channel_action(request: HttpRequest, order_id: int, key: str) -> HttpR
 
 @login_required
 @require_POST
-def package_channel_action(request: HttpRequest, order_id: int, package_id: int, key: str) -> HttpResponse:
+def package_channel_action(request: AuthenticatedHttpRequest, order_id: int, package_id: int, key: str) -> HttpResponse:
     """An action the order's channel offers on a package (Retry upload, Upload to Cdiscount)."""
-    order = order_for_user_or_404(request.user, order_id)  # type: ignore[arg-type]
+    order = order_for_user_or_404(request.user, order_id)
     action = channel_action(order, key, on="package")
     if action is None:
         raise Http404("This channel offers no such action.")

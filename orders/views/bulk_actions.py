@@ -14,12 +14,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from sellercloud.http import AuthenticatedHttpRequest
 from sellercloud.models import User
 
 from .. import dispatch
@@ -39,10 +40,12 @@ from ..models import Order
 PAGING_FIELDS = frozenset({"sort", "per_page", "page"})
 
 
-def _target(request: HttpRequest, action: BulkAction, ids: list[int]) -> tuple[QuerySet[Order], OrderFilterForm, bool]:
+def _target(
+    request: AuthenticatedHttpRequest, action: BulkAction, ids: list[int]
+) -> tuple[QuerySet[Order], OrderFilterForm, bool]:
     """The orders the action applies to, limited to the companies where the user may view orders
     and do it (orders.filters.order_scope)."""
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user
     scope = order_scope(user, action.permission)
     form = OrderFilterForm(QueryDict(request.POST.get("query", "")), companies=scope.companies)
     every = request.POST.get("all") == "1"
@@ -59,13 +62,13 @@ def _refusal(form: Form, names: Iterable[str] | None = None) -> str:
     return "Nothing was done: " + " ".join(parts)
 
 
-def _back(request: HttpRequest) -> HttpResponse:
+def _back(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect(f"{reverse('orders:list')}?{request.POST.get('query', '')}")
 
 
 @login_required
 @require_POST
-def bulk_action(request: HttpRequest) -> HttpResponse:
+def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Confirm, then run, a bulk action on the ticked or on all filtered orders."""
     action = BULK_ACTIONS.get(request.POST.get("action", ""))
     if action is None:
@@ -111,8 +114,10 @@ def bulk_action(request: HttpRequest) -> HttpResponse:
     return _run(request, action, orders, count, text)
 
 
-def _run(request: HttpRequest, action: BulkAction, orders: QuerySet[Order], count: int, text: str) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def _run(
+    request: AuthenticatedHttpRequest, action: BulkAction, orders: QuerySet[Order], count: int, text: str
+) -> HttpResponse:
+    user: User = request.user
     ids = list(orders.order_by("pk").values_list("pk", flat=True))
     if len(ids) > bulk_inline_limit():
         job_id = dispatch.bulk_job_start(action=action.kind.value, order_ids=ids, user=user, text=text)
@@ -139,9 +144,9 @@ def _export_csv(orders: QuerySet[Order], form: OrderFilterForm) -> StreamingHttp
 
 @login_required
 @require_GET
-def bulk_job(request: HttpRequest, job_id: str) -> HttpResponse:
+def bulk_job(request: AuthenticatedHttpRequest, job_id: str) -> HttpResponse:
     """A background bulk job's progress: the page, or its JSON for the page's polling."""
-    status = bulk_job_status(job_id, user=request.user)  # type: ignore[arg-type]
+    status = bulk_job_status(job_id, user=request.user)
     if status is None:
         raise Http404("No such job.")
     if request.GET.get("format") == "json":

@@ -14,13 +14,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.db.models import CharField, Value
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
+from sellercloud.http import AuthenticatedHttpRequest
 from sellercloud.models import SavedView, User
 from sellercloud.permissions import user_can
 
@@ -183,7 +184,7 @@ def order_detail_url(order_id: int) -> str:
         return f"/orders/{order_id}/"
 
 
-def _columns(request: HttpRequest, current: str) -> list[Column]:
+def _columns(request: AuthenticatedHttpRequest, current: str) -> list[Column]:
     columns = []
     for label, key in COLUMNS:
         params = request.GET.copy()
@@ -233,9 +234,9 @@ def _action_entries(user: User, companies: list, starred: set[str]) -> list[Acti
 
 
 @login_required
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The Manage Orders grid: filters and search from the query string, one page of orders."""
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user
     scope = order_scope(user)
     form = OrderFilterForm(request.GET, companies=scope.companies)
     orders = form.filter_qs(scope.orders)
@@ -267,7 +268,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def saved_view_create(request: HttpRequest) -> HttpResponse:
+def saved_view_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Name the current filters (the `query` field holds them) as a Saved View of this user."""
     form = SavedViewNameForm(request.POST)
     # Keep only what the filter form reads, so a saved view never carries stray parameters.
@@ -288,7 +289,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def saved_view_open(request: HttpRequest, view_id: int) -> HttpResponse:
+def saved_view_open(request: AuthenticatedHttpRequest, view_id: int) -> HttpResponse:
     """Open a Saved View: the grid with its filters. Another user's view answers 404."""
     view = get_object_or_404(SavedView, pk=view_id, user=request.user)
     return redirect(f"{reverse('orders:list')}?{view.query}")
@@ -296,7 +297,7 @@ def saved_view_open(request: HttpRequest, view_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+def saved_view_delete(request: AuthenticatedHttpRequest, view_id: int) -> HttpResponse:
     view = get_object_or_404(SavedView, pk=view_id, user=request.user)
     view.delete()
     messages.success(request, f"Saved view “{view.name}” deleted.")
@@ -308,10 +309,10 @@ def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def bulk_favorite(request: HttpRequest) -> HttpResponse:
+def bulk_favorite(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Star or unstar a bulk action (it then stays on top of this user's Actions menu)."""
     action = request.POST.get("action", "")
     if action not in BULK_ACTIONS:
         raise Http404("No such action.")
-    bulk_favorite_toggle(user=request.user, action=action)  # type: ignore[arg-type]
+    bulk_favorite_toggle(user=request.user, action=action)
     return redirect(f"{reverse('orders:list')}?{request.POST.get('query', '')}")

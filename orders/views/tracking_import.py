@@ -15,10 +15,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from sellercloud.http import AuthenticatedHttpRequest
 from sellercloud.models import User
 from sellercloud.permissions import Permission
 
@@ -41,15 +42,15 @@ SAMPLE = (
 )
 
 
-def _importer(request: HttpRequest) -> User:
+def _importer(request: AuthenticatedHttpRequest) -> User:
     """The user, once they may process orders in at least one company (403 otherwise)."""
-    user: User = request.user  # type: ignore[assignment]
+    user: User = request.user
     if not order_scope(user, Permission.PROCESS_ORDERS).companies:
         raise PermissionDenied("You need the “Process orders” permission in a company to import tracking.")
     return user
 
 
-def _job(request: HttpRequest, job_id: int) -> TrackingImportJob:
+def _job(request: AuthenticatedHttpRequest, job_id: int) -> TrackingImportJob:
     """The user's own job, its stale heartbeat (a killed worker) turned into Failed; 404 otherwise."""
     user = _importer(request)
     job = TrackingImportJob.objects.filter(pk=job_id, user=user).defer("content").first()
@@ -59,7 +60,7 @@ def _job(request: HttpRequest, job_id: int) -> TrackingImportJob:
 
 
 @login_required
-def import_tracking(request: HttpRequest) -> HttpResponse:
+def import_tracking(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The upload form and the user's recent imports (GET); the upload (POST, then the job's page)."""
     user = _importer(request)
     posted = request.method == "POST"
@@ -82,7 +83,7 @@ def import_tracking(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_tracking_report(request: HttpRequest) -> HttpResponse:
+def import_tracking_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The last import's page (the address the report had when it was kept in the session)."""
     user = _importer(request)
     job = TrackingImportJob.objects.filter(user=user).only("pk").first()
@@ -93,7 +94,7 @@ def import_tracking_report(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_tracking_job(request: HttpRequest, job_id: int) -> HttpResponse:
+def import_tracking_job(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     """An import's page: its progress while it runs; its report (each row's result) once it stops.
 
     The report is paged; `?show=errors` lists the rows that were not shipped.
@@ -110,7 +111,7 @@ def import_tracking_job(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_tracking_job_progress(request: HttpRequest, job_id: int) -> HttpResponse:
+def import_tracking_job_progress(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     """The progress panel, which the page asks for every second while the job runs. Once the job
     stops, htmx reloads the whole page (HX-Refresh), which then shows the report and stops asking."""
     job = _job(request, job_id)
@@ -122,7 +123,7 @@ def import_tracking_job_progress(request: HttpRequest, job_id: int) -> HttpRespo
 
 @login_required
 @require_POST
-def import_tracking_job_resume(request: HttpRequest, job_id: int) -> HttpResponse:
+def import_tracking_job_resume(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     """Resume a Failed import from the first row not done."""
     job = _job(request, job_id)
     if dispatch.tracking_import_resume(job=job):

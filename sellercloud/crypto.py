@@ -96,7 +96,7 @@ class EncryptedTextField(models.TextField):
         return encrypt(str(value))
 
     def from_db_value(self, value: str | None, expression: object, connection: object) -> str | None:
-        if value in (None, ""):
+        if value is None or value == "":
             return value
         return decrypt(value)
 

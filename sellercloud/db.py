@@ -2,6 +2,7 @@
 
 import operator
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection, models
 from django.utils import timezone
@@ -30,14 +31,22 @@ PLAIN_FIELD_TYPES = frozenset(
 )
 
 
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The field `name` of `model` that is a column of the model itself, for its verbose name or
+    default. (`_meta.get_field` also returns reverse relations, which have neither.)"""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{model.__name__}.{name} is not a field of its own"
+    return field
+
+
 def _is_plain(field: models.Field) -> bool:
     return type(field) in PLAIN_FIELD_TYPES or (
-        type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]
+        type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add)
     )
 
 
 def _is_timestamp(field: models.Field) -> bool:
-    return type(field) is models.DateTimeField and (field.auto_now or field.auto_now_add)  # type: ignore[attr-defined]
+    return type(field) is models.DateTimeField and (field.auto_now or field.auto_now_add)
 
 
 def replan_foreign_key_checks() -> None:
@@ -66,7 +75,7 @@ def bulk_insert(objs: Sequence[models.Model]) -> None:
         return
     model = type(objs[0])
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(objs)
+        model._default_manager.bulk_create(objs)
         return
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]

@@ -13,6 +13,7 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 from django.http import HttpRequest
 
+from .db import model_field
 from .inputs import IdField
 from .models import Company, Membership, Permission, User
 from .services import COMPANY_EDITABLE_FIELDS
@@ -114,7 +115,7 @@ class MembershipGridForm(forms.Form):
                     initial = membership.grants(permission)
                 else:
                     # A new assignment starts with the model's defaults (View orders).
-                    initial = Membership._meta.get_field(permission.value).default
+                    initial = model_field(Membership, permission.value).default
                 self.fields[f"c{company.pk}_{permission.value}"] = forms.BooleanField(
                     label=f"{permission.label} in {company.name}", required=False, initial=initial
                 )

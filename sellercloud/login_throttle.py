@@ -55,6 +55,17 @@ def client_ip_address(request: HttpRequest) -> str | None:
         return remote
 
 
+class AxesHttpRequest(HttpRequest):
+    """A login request as django-axes' proxy handler prepares it (the attributes it and its
+    handlers set), plus ours: `login_address_locked`, which the locked-out page reads to say why.
+    Only a type: the request is Django's."""
+
+    axes_ip_address: str | None
+    axes_locked_out: bool
+    axes_credentials: dict[str, Any] | None
+    login_address_locked: bool
+
+
 class LoginThrottleHandler(AxesDatabaseHandler):
     """django-axes' database handler, plus a limit of failed logins per address, any username.
 
@@ -64,25 +75,25 @@ class LoginThrottleHandler(AxesDatabaseHandler):
     resets that user's failures, lowers the address's count by as much).
     """
 
-    def address_failures(self, request: HttpRequest) -> int:
-        attempts = AccessAttempt.objects.filter(ip_address=request.axes_ip_address)  # type: ignore[attr-defined]
+    def address_failures(self, request: AxesHttpRequest) -> int:
+        attempts = AccessAttempt.objects.filter(ip_address=request.axes_ip_address)
         if settings.AXES_COOLOFF_TIME is not None:
             attempts = attempts.filter(attempt_time__gte=get_cool_off_threshold(request))
         return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
 
-    def is_address_locked(self, request: HttpRequest) -> bool:
+    def is_address_locked(self, request: AxesHttpRequest) -> bool:
         return self.address_failures(request) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
 
-    def is_locked(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> bool:
+    def is_locked(self, request: AxesHttpRequest, credentials: dict[str, Any] | None = None) -> bool:
         if super().is_locked(request, credentials):
             return True
         if self.is_address_locked(request):
-            request.login_address_locked = True  # type: ignore[attr-defined]  (the page says why)
+            request.login_address_locked = True
             return True
         return False
 
     def user_login_failed(
-        self, sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+        self, sender: Any, credentials: dict[str, Any], request: AxesHttpRequest | None = None, **kwargs: Any
     ) -> None:
         super().user_login_failed(sender, credentials, request, **kwargs)
         if request is None or getattr(request, "axes_locked_out", False):
@@ -91,13 +102,13 @@ class LoginThrottleHandler(AxesDatabaseHandler):
             return
         # The failure that reached the address's limit is answered with the locked-out page,
         # as django-axes answers the one that reaches a pair's limit.
-        logger.warning("event=login_address_locked_out address=%s", request.axes_ip_address)  # type: ignore[attr-defined]
-        request.axes_locked_out = True  # type: ignore[attr-defined]
-        request.login_address_locked = True  # type: ignore[attr-defined]
-        request.axes_credentials = credentials  # type: ignore[attr-defined]
+        logger.warning("event=login_address_locked_out address=%s", request.axes_ip_address)
+        request.axes_locked_out = True
+        request.login_address_locked = True
+        request.axes_credentials = credentials
         user_locked_out.send(
             "axes",
             request=request,
             username=get_client_username(request, credentials),
-            ip_address=request.axes_ip_address,  # type: ignore[attr-defined]
+            ip_address=request.axes_ip_address,
         )

@@ -13,7 +13,7 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "is_client_admin", "is_active")
     list_filter = ("is_client_admin", "is_active", "is_staff")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Role", {"fields": ("is_client_admin",)}))  # type: ignore[misc]
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("Role", {"fields": ("is_client_admin",)}))
     inlines = [MembershipInline]
 
 

@@ -29,6 +29,8 @@ class PasswordResetRequestForm(PasswordResetForm):
     same work in the request: no lookup, one task enqueued once the transaction commits.
     """
 
+    # The keywords PasswordResetView passes, not all of Django's positional parameters (their
+    # templates, token generator and sender are the worker's business).
     def save(  # type: ignore[override]
         self, domain_override: str | None = None, use_https: bool = False, request: HttpRequest | None = None, **_: Any
     ) -> None:
@@ -61,8 +63,8 @@ class EmployeeCreateForm(forms.ModelForm):
         model = User
         fields = ("username", "first_name", "last_name", "email")
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         # Password reset goes by email, so an employee without one could never reset.
         self.fields["email"].required = True
         self.fields["first_name"].required = True
@@ -97,12 +99,12 @@ class MembershipGridForm(forms.Form):
 
     def __init__(
         self,
-        *args: object,
+        *args: Any,
         companies: Iterable[Company],
         memberships: Iterable[Membership] = (),
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.companies = list(companies)
         current = {m.company_id: m for m in memberships}
         for company in self.companies:

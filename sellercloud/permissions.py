@@ -46,5 +46,5 @@ def _memberships(user: User) -> dict[int, Membership]:
     cached: dict[int, Membership] | None = getattr(user, "_membership_cache", None)
     if cached is None:
         cached = {m.company_id: m for m in Membership.objects.filter(user=user)}
-        user._membership_cache = cached  # type: ignore[attr-defined]
+        user._membership_cache = cached  # type: ignore[attr-defined]  # a cache on the instance, not a field
     return cached

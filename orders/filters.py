@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from sellercloud.inputs import BoundedDateField, coerce_id, parse_id
@@ -153,6 +155,8 @@ class OrderFilterForm(forms.Form):
     value (a URL forced to another company's id) is refused and shows no orders at all.
     """
 
+    data: QueryDict  # always a query string: request.GET, or the one a bulk action or saved view carries
+
     channel = forms.MultipleChoiceField(
         label="Channel", choices=Channel.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -193,16 +197,18 @@ class OrderFilterForm(forms.Form):
         coerce=int,
         choices=[(n, str(n)) for n in PAGE_SIZES],
         required=False,
-        empty_value=DEFAULT_PAGE_SIZE,
+        empty_value=DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]  # django-stubs says str; Django takes any value
     )
     page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, companies: list[Company], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, companies: list[Company], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.companies = companies
-        self.fields["company"].choices = [("", "All companies")] + [(c.pk, c.name) for c in companies]  # type: ignore[attr-defined]
+        company_field = self.fields["company"]
+        assert isinstance(company_field, forms.ChoiceField)
+        company_field.choices = [("", "All companies")] + [(c.pk, c.name) for c in companies]
 
-    def _value(self, name: str) -> object:
+    def _value(self, name: str) -> Any:
         """A field's cleaned value, or its empty value when it is missing or invalid."""
         data = getattr(self, "cleaned_data", {})
         return data.get(name) if self.is_bound else None
@@ -257,16 +263,16 @@ class OrderFilterForm(forms.Form):
     @property
     def page_size(self) -> int:
         value = self._value("per_page")
-        return value if value in PAGE_SIZES else DEFAULT_PAGE_SIZE  # type: ignore[return-value]
+        return value if value in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
     @property
     def page_number(self) -> int:
-        return int(self._value("page") or 1)  # type: ignore[call-overload]
+        return int(self._value("page") or 1)
 
     def filter_query(self) -> str:
         """The filters as a query string without the page: what a saved view stores."""
         assert self.is_bound
-        pairs = [(k, v) for k, values in self.data.lists() if k not in NON_FILTER_KEYS for v in values if v != ""]  # type: ignore[attr-defined]
+        pairs = [(k, v) for k, values in self.data.lists() if k not in NON_FILTER_KEYS for v in values if v != ""]
         return urlencode(pairs)
 
 

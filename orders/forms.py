@@ -68,7 +68,7 @@ class NoteForm(forms.Form):
 
 
 class PaymentChoiceField(IdModelChoiceField):
-    def label_from_instance(self, obj: Payment) -> str:  # type: ignore[override]
+    def label_from_instance(self, obj: Payment) -> str:
         refundable = refundable_amount(payment=obj)
         return f"{obj.operation_type} ({obj.amount} {obj.currency} paid, {refundable} refundable)"
 
@@ -88,7 +88,9 @@ class RefundForm(forms.Form):
     def __init__(self, *args: Any, order: Order, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         payments = list(order.payments.prefetch_related("refunds"))
-        self.fields["payment"].queryset = order.payments.all()
+        payment_field = self.fields["payment"]
+        assert isinstance(payment_field, PaymentChoiceField)
+        payment_field.queryset = order.payments.all()
         # Default: the first payment with money left to refund, and all of what is left on it.
         refundable = {p.pk: refundable_amount(payment=p) for p in payments}
         first = next((p for p in payments if refundable[p.pk] > 0), payments[0] if payments else None)
@@ -121,7 +123,8 @@ class ShipForm(forms.Form):
         self.initial.setdefault("ship_date", company_today(order))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         template = self.templates.get(data.get("carrier", "").strip())
         if template and not data.get("tracking_url") and data.get("tracking_number"):
             data["tracking_url"] = template.replace("{tracking_number}", data["tracking_number"].strip())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -56,7 +57,7 @@ def order_refunded(*, order_id: int, refund_id: int) -> None:
 
 def _after_commit(kind: str, **ids: int) -> None:
     for hook in list(_HOOKS[kind]):
-        transaction.on_commit(lambda hook=hook: _call(hook, kind, ids))  # type: ignore[misc]
+        transaction.on_commit(partial(_call, hook, kind, ids))
 
 
 def _call(hook: Hook, kind: str, ids: dict[str, int]) -> None:

@@ -129,7 +129,8 @@ def _share_refunds(order: Order) -> None:
         mine = [r for r in refunds if r.payment_id == payment.pk]
         for refund in mine:
             refund.payment = payment  # the panel shows its operation type: no query per refund
-        payment._prefetched_objects_cache = {**getattr(payment, "_prefetched_objects_cache", {}), "refunds": mine}
+        # Django's own prefetch cache, which its stubs do not declare.
+        payment._prefetched_objects_cache = {**getattr(payment, "_prefetched_objects_cache", {}), "refunds": mine}  # type: ignore[attr-defined]
 
 
 # --- The page ---------------------------------------------------------------------------------

@@ -106,7 +106,7 @@ def tracking_import_job_create(*, file: IO[bytes] | bytes, user: User, name: str
 
 
 def tracking_import_job_start(
-    *, file: IO[bytes] | bytes, user: User, enqueue: Callable[[int], None], name: str = ""
+    *, file: IO[bytes] | bytes, user: User, enqueue: Callable[[int], object], name: str = ""
 ) -> TrackingImportJob:
     """Keep the file as a job and `enqueue(job_id)` its task once this transaction commits
     (orders.dispatch passes the task)."""
@@ -303,7 +303,7 @@ def tracking_import_job_fail_if_stale(job: TrackingImportJob) -> TrackingImportJ
     return job
 
 
-def tracking_import_job_resume(*, job: TrackingImportJob, enqueue: Callable[[int], None]) -> bool:
+def tracking_import_job_resume(*, job: TrackingImportJob, enqueue: Callable[[int], object]) -> bool:
     """Queue a Failed job again; its next run goes on from the first row not done. False when the
     job is not Failed (finished, or still running)."""
     job = tracking_import_job_fail_if_stale(job)

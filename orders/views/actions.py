@@ -223,7 +223,7 @@ def order_release_hold(request: AuthenticatedHttpRequest, order_id: int) -> Http
     order = _order(request, order_id, Action.RELEASE_HOLD)
     form = ReleaseHoldForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Nothing was changed: " + " ".join(form.errors["note"]))
+        messages.error(request, "Nothing was changed: " + " ".join(map(str, form.errors["note"])))
         return _back(order)
 
     def call() -> str:

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -68,7 +69,7 @@ def _back(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponse:
+def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """Confirm, then run, a bulk action on the ticked or on all filtered orders."""
     action = BULK_ACTIONS.get(request.POST.get("action", ""))
     if action is None:

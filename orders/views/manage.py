@@ -7,6 +7,7 @@ through `order_scope`, which asks `user_can` for each.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -148,8 +149,8 @@ def _filter_widgets(form: OrderFilterForm) -> dict[str, object]:
     """
     data = form.data
 
-    def options(name: str, choices: list[tuple[object, str]]) -> list[tuple[str, str, bool]]:
-        chosen = set(data.getlist(name))  # type: ignore[attr-defined]
+    def options(name: str, choices: Sequence[tuple[object, str]]) -> list[tuple[str, str, bool]]:
+        chosen = set(data.getlist(name))
         return [(str(value), label, str(value) in chosen) for value, label in choices]
 
     return {
@@ -202,7 +203,7 @@ def _columns(request: AuthenticatedHttpRequest, current: str) -> list[Column]:
 def _menus(user: User) -> tuple[list[SavedView], set[str]]:
     """The user's Saved Views and starred actions in ONE query (a UNION): the page stays within
     its budget of SQL queries (SPEC S11: at most 8, the shell and the session included)."""
-    text = CharField()
+    text: CharField[str, str] = CharField()
     views = (
         SavedView.objects.filter(user=user)
         .order_by()
@@ -275,7 +276,7 @@ def saved_view_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = QueryDict(request.POST.get("query", ""))
     filters = OrderFilterForm(query, companies=[]).filter_query()
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["name"]))
+        messages.error(request, " ".join(map(str, form.errors["name"])))
         return redirect(f"{reverse('orders:list')}?{filters}")
     name = form.cleaned_data["name"]
     try:

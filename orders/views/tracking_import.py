@@ -75,7 +75,9 @@ def import_tracking(request: AuthenticatedHttpRequest) -> HttpResponse:
             else:
                 return redirect("orders:import_tracking_job", job_id=job.pk)
         if form.errors:
-            messages.error(request, "Nothing was imported: " + " ".join(form.errors.get("file", ["check the file."])))
+            messages.error(
+                request, "Nothing was imported: " + " ".join(map(str, form.errors.get("file", ["check the file."])))
+            )
     recent = TrackingImportJob.objects.filter(user=user).defer("content")[:RECENT_JOBS]
     context: dict[str, Any] = {"title": "Import Tracking", "form": form, "sample": SAMPLE, "recent": recent}
     return render(request, "orders/tracking_import.html", context)

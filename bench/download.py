@@ -162,7 +162,12 @@ def main() -> None:
 
         def timed_download() -> tuple[float, SyncRun]:
             started = time.perf_counter()
-            run = download_run_now(account=account, trigger=SyncRun.Trigger.COMMAND, **window)
+            run = download_run_now(
+                account=account,
+                trigger=SyncRun.Trigger.COMMAND,
+                date_from=window["date_from"],
+                date_to=window["date_to"],
+            )
             elapsed = time.perf_counter() - started
             assert run is not None and run.status == SyncRun.Status.COMPLETED, run and run.error
             return elapsed, run

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.links import is_http_url
+from sellercloud.db import model_field
 from sellercloud.models import User
 
 from .accounts import AccountTokenStore
@@ -283,7 +284,8 @@ def _replace_carrier_rows(
         if old_text == new_text:
             continue
         if new is None:
-            old.delete()  # type: ignore[union-attr]
+            assert old is not None  # both absent would be equal above
+            old.delete()
         else:
             CarrierMapping.objects.update_or_create(
                 account=account,
@@ -314,7 +316,7 @@ def _audit_row(
         old_text, new_text = (SettingsChange.MASK if old else ""), (SettingsChange.MASK if new else "")
     else:
         old_text, new_text = _display(account, name, old), _display(account, name, new)
-    label = str(CdiscountAccount._meta.get_field(name).verbose_name)
+    label = str(model_field(CdiscountAccount, name).verbose_name)
     return SettingsChange(
         account=account,
         user=by,

@@ -102,7 +102,7 @@ class CdiscountAdapter:
     label = "Cdiscount"
     # SPEC S4: Cdiscount ships one parcel per complete order, never a partial shipment.
     one_parcel_per_order = True
-    actions = (ACCEPT, REFUSE, RETRY_UPLOAD, UPLOAD_BY_HAND)
+    actions: tuple[ChannelAction, ...] = (ACCEPT, REFUSE, RETRY_UPLOAD, UPLOAD_BY_HAND)
 
     def cancel_note(self, order: Order) -> str:
         return "Cancel it on the Cdiscount seller portal too: this changes our records only."

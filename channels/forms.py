@@ -6,6 +6,7 @@ They validate and say what is wrong; saving goes through channels.account_servic
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -115,7 +116,8 @@ class CdiscountSettingsForm(_Form):
         }
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("client_secret") and data.get("clear_client_secret"):
             self.add_error("clear_client_secret", "Enter a new secret or clear it, not both.")
         if data.get("environment") == Environment.CUSTOM:
@@ -169,7 +171,8 @@ class CarrierMappingForm(_Form):
         return template
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.cleaned_data.get("DELETE"):
             return data
         if data.get("carrier") and not data.get("cdiscount_carrier"):
@@ -208,7 +211,7 @@ CarrierMappingFormSet = forms.formset_factory(
 )
 
 
-def carrier_initial(account: CdiscountAccount) -> list[dict[str, str]]:
+def carrier_initial(account: CdiscountAccount) -> list[Mapping[str, Any]]:
     if account.pk is None:
         return []
     return list(account.carrier_mappings.values("carrier", "cdiscount_carrier", "tracking_url_template"))
@@ -226,7 +229,8 @@ class DownloadOrdersForm(_Form):
         self.zone = ZoneInfo(time_zone)  # the dates are the company's days, not the server's
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         start, end = data.get("date_from"), data.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("From must be on or before To.")
@@ -259,10 +263,15 @@ class DownloadOrderByIdForm(_Form):
         return value
 
 
+class _AccountChoiceField(IdModelChoiceField):
+    def label_from_instance(self, obj: Company) -> str:
+        return f"Cdiscount — {obj.name}"
+
+
 class SyncLogFilterForm(_Form):
     """The Sync Log filters, read from the URL so a filtered view can be bookmarked."""
 
-    company = IdModelChoiceField(
+    company = _AccountChoiceField(
         label="Account", queryset=Company.objects.none(), required=False, empty_label="All accounts"
     )
     kind = forms.ChoiceField(label="Kind", choices=[("", "All kinds"), *SyncRun.Kind.choices], required=False)
@@ -270,8 +279,9 @@ class SyncLogFilterForm(_Form):
 
     def __init__(self, *args: Any, companies: QuerySet[Company], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["company"].queryset = companies
-        self.fields["company"].label_from_instance = lambda c: f"Cdiscount — {c.name}"
+        company_field = self.fields["company"]
+        assert isinstance(company_field, _AccountChoiceField)
+        company_field.queryset = companies
 
     def filter_qs(self, runs: QuerySet[SyncRun]) -> QuerySet[SyncRun]:
         """The runs the filters select; nothing when a filter is not valid (e.g. another company)."""

@@ -79,7 +79,7 @@ def next_due_after(*, due: datetime, interval: timedelta, now: datetime) -> date
 
 
 # Each scheduled kind of run: (its switch, its next-due time, its interval in minutes).
-SCHEDULES = {
+SCHEDULES: dict[str, tuple[str, str, str]] = {
     SyncRun.Kind.DOWNLOAD: ("download_enabled", "next_download_at", "download_interval_minutes"),
     SyncRun.Kind.UPLOAD: ("upload_enabled", "next_upload_at", "upload_interval_minutes"),
 }
@@ -109,6 +109,7 @@ def sync_runs_fail_stale(*, now: datetime | None = None) -> int:
     stale = SyncRun.objects.filter(status=SyncRun.Status.PROCESSING, heartbeat_at__lt=cutoff)
     count = 0
     for run in list(stale):
+        assert run.heartbeat_at is not None  # the filter above compared it
         failed = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.PROCESSING, heartbeat_at__lt=cutoff).update(
             status=SyncRun.Status.FAILED,
             finished_at=now,
@@ -139,7 +140,7 @@ def run_request(
     *,
     account: CdiscountAccount,
     user: User | None,
-    enqueue: Callable[[SyncRun], None],
+    enqueue: Callable[[SyncRun], object],
     trigger: str = SyncRun.Trigger.MANUAL,
     **request: Any,
 ) -> RunRequest:

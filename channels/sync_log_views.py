@@ -49,8 +49,8 @@ def _run_context(request: AuthenticatedHttpRequest, run: SyncRun) -> dict[str, A
     can_view_orders = may_view_orders(request, company)
     problems = list(run.problems.all()) if can_view_orders else []
     for problem in problems:
-        # Pretty-printed here once; the template shows it as text (autoescaped).
-        problem.pretty_payload = json.dumps(problem.raw_payload, indent=2, ensure_ascii=False, sort_keys=True)
+        # Pretty-printed here once; the template shows it as text (autoescaped). Not a model field.
+        problem.pretty_payload = json.dumps(problem.raw_payload, indent=2, ensure_ascii=False, sort_keys=True)  # type: ignore[attr-defined]
     hidden_problems = 0 if can_view_orders else run.problems.count()
     return {"run": run, "company": company, "tz": company.time_zone, "problems": problems,
             "can_manage": may_manage(request, company), "can_view_orders": can_view_orders,

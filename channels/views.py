@@ -253,8 +253,9 @@ def _start_download(request: AuthenticatedHttpRequest, account: CdiscountAccount
             request, f"A download of this account is already running (run {outcome.running.pk}): here is its progress."
         )
         return redirect("sync_run", run_id=outcome.running.pk)
-    messages.success(request, f"Download started (run {outcome.run.pk}): its progress shows below.")  # type: ignore[union-attr]
-    return redirect("sync_run", run_id=outcome.run.pk)  # type: ignore[union-attr]
+    assert outcome.run is not None  # none was running: one was queued
+    messages.success(request, f"Download started (run {outcome.run.pk}): its progress shows below.")
+    return redirect("sync_run", run_id=outcome.run.pk)
 
 
 @login_required
@@ -299,8 +300,9 @@ def cdiscount_upload(request: AuthenticatedHttpRequest, company_id: int) -> Http
             request, f"An upload of this account is already running (run {outcome.running.pk}): here is its progress."
         )
         return redirect("sync_run", run_id=outcome.running.pk)
-    messages.success(request, f"Upload started (run {outcome.run.pk}): its progress shows below.")  # type: ignore[union-attr]
-    return redirect("sync_run", run_id=outcome.run.pk)  # type: ignore[union-attr]
+    assert outcome.run is not None  # none was running: one was queued
+    messages.success(request, f"Upload started (run {outcome.run.pk}): its progress shows below.")
+    return redirect("sync_run", run_id=outcome.run.pk)
 
 
 def _failed_rows(account: CdiscountAccount) -> QuerySet[Package]:
@@ -343,8 +345,9 @@ def _report_upload_retry(request: AuthenticatedHttpRequest, result: dispatch.Pac
         messages.info(request, "Nothing to retry: none of these packages is failed any more.")
         return
     run = result.run or result.running
+    assert run is not None  # packages were set back: a run was queued or was already going
     doing = "queued for upload in" if result.run else "an upload is already running; they go with the next run after"
     messages.success(request, format_html(
         '{} package(s) set back to Pending, {} <a href="{}">run {}</a>.',
-        result.count, doing, reverse("sync_run", args=[run.pk]), run.pk,  # type: ignore[union-attr]
+        result.count, doing, reverse("sync_run", args=[run.pk]), run.pk,
     ))  # fmt: skip

@@ -1,5 +1,7 @@
 """Database helpers shared by the apps."""
 
+from __future__ import annotations
+
 import operator
 from collections.abc import Sequence
 from typing import Any

@@ -181,7 +181,7 @@ class CdiscountClient(ApiSession):
         OrderStatus.REFUSED: {OrderStatus.REFUSED},
     }
 
-    def _approve(self, *, order_id: str, decision: str) -> ApprovalOutcome:
+    def _approve(self, *, order_id: str, decision: OrderStatus) -> ApprovalOutcome:
         path = f"/orders/{_quote(order_id)}/approval-status"
         try:
             # The snake_case key is what the known clients send (reference 3.5).

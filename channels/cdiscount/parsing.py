@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, overload
 
 from .schemas import (
     Address,
@@ -139,6 +139,10 @@ def parse_datetime(value: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+@overload
+def _dt(data: Mapping[str, Any], key: str, path: str, *, required: Literal[True]) -> datetime: ...
+@overload
+def _dt(data: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> datetime | None: ...
 def _dt(data: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> datetime | None:
     value = data.get(key)
     if value is None or value == "":
@@ -298,8 +302,8 @@ def parse_order(raw: Any) -> Order:
             seller_id=None if seller is None else _str(seller, "id", "seller."),
             customer_reference=None if customer is None else _str(customer, "reference", "customer."),
             purchased_at=_dt(data, "purchasedAt", ""),
-            created_at=_dt(data, "createdAt", "", required=True),  # type: ignore[arg-type]
-            updated_at=_dt(data, "updatedAt", "", required=True),  # type: ignore[arg-type]
+            created_at=_dt(data, "createdAt", "", required=True),
+            updated_at=_dt(data, "updatedAt", "", required=True),
             shipped_at_max=_dt(data, "shippedAtMax", ""),
             status=_enum(data.get("status"), OrderStatus, "status"),
             payment_method=None if payment is None else _str(payment, "method", "payment."),

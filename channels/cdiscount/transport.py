@@ -71,7 +71,11 @@ class AddressPolicy:
 
 
 class _CheckedConnectionMixin:
-    """Connects only to addresses the policy permits (see the module docstring)."""
+    """Connects only to addresses the policy permits (see the module docstring).
+
+    Always mixed into urllib3's HTTPConnection (checked_session), which mypy cannot see here:
+    hence the two `type: ignore[arg-type]` where urllib3's errors take `self` as the connection.
+    """
 
     policy: AddressPolicy
     host: str

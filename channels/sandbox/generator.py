@@ -123,7 +123,7 @@ class OrderGenerator:
         supply_mode = supply_mode or ("Seller" if rng.random() < 0.9 else "Fulfillment")
         delivery_mode = _weighted(rng, DELIVERY_MODES)
         shipped_at_max = created + timedelta(days=2)
-        lines = []
+        lines: list[dict[str, Any]] = []
         line_ids: set[str] = set()
         products = rng.sample(CATALOGUE, k=line_count or rng.choice([1, 1, 1, 2, 2, 3]))
         for title, base_price in products:

@@ -54,7 +54,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     @property
     def state(self) -> SandboxState:
-        return self.server.state  # type: ignore[attr-defined]
+        return self.server.state  # type: ignore[attr-defined]  # server._Server holds it: the base class does not
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         # Requests go to the request log (GET /_sandbox/requests), not to stderr.
@@ -271,7 +271,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         return problem(404, "Not Found", "Resource not found.", path)
 
     def _base(self) -> str:
-        host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
+        address = self.server.server_address
+        assert isinstance(address, tuple)  # a TCP server's (host, port)
+        host = self.headers.get("Host") or "{}:{}".format(*address[:2])
         return f"http://{host}"
 
     # --- control API ---------------------------------------------------------------------------
@@ -291,7 +293,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 result = faults_dict(state.faults)
             elif path == "/_sandbox/faults/reset" and method == "POST":
                 with state.lock:
-                    state.faults.__init__()  # type: ignore[misc]
+                    state.faults.__init__()  # type: ignore[misc]  # reset in place: the config shares the object
                 result = faults_dict(state.faults)
             elif path == "/_sandbox/advance" and method == "POST":
                 result = {"changed": state.advance(order_ids=body.get("order_ids"), steps=int(body.get("steps", 1)))}
@@ -310,7 +312,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
                     state.requests.clear()
                 result = {"cleared": True}
             elif path == "/_sandbox/orders" and method == "GET":
-                status = (query.get("status") or [None])[-1]
+                statuses = query.get("status")
+                status = statuses[-1] if statuses else None
                 with state.lock:
                     result = {
                         "orders": [

@@ -126,6 +126,7 @@ class MarketplaceRules:
                 f"Cannot switch to shipped status: line(s) {', '.join(bad_lines)} not InPreparation.",
                 {"orderLineIds": ["lines must be InPreparation"]},
             )
+        assert isinstance(carrier, str)  # else errors said so above
         record = {
             "parcelNumber": number,
             "carrierName": CARRIER_LABELS[carrier.casefold()],

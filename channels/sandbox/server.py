@@ -49,7 +49,8 @@ class SandboxServer:
         self.config = config
         self.state = SandboxState(config)
         self._httpd = _Server((host, port), self.state)
-        self.host, self.port = self._httpd.server_address[:2]
+        bound_host, self.port = self._httpd.server_address[:2]
+        self.host = str(bound_host)  # an IPv4 server's host: a str already
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 

@@ -1,5 +1,7 @@
 """The download's tasks: the beat's tick and one account's download."""
 
+from functools import partial
+
 from celery import shared_task
 from django.db import transaction
 
@@ -13,7 +15,7 @@ def download_tick_task() -> list[int]:
     runs.sync_runs_fail_stale()
     claimed = services.download_claim_due_accounts()
     for account_id in claimed:
-        transaction.on_commit(lambda account_id=account_id: download_account_task.delay(account_id))
+        transaction.on_commit(partial(download_account_task.delay, account_id))
     return claimed
 
 

@@ -1,5 +1,7 @@
 """The fulfillment upload's tasks: the beat's tick and one account's upload run."""
 
+from functools import partial
+
 from celery import shared_task
 from django.db import transaction
 
@@ -15,7 +17,7 @@ def upload_tick_task() -> list[int]:
     """Beat, every minute: start one upload per account whose upload is due."""
     claimed = upload.upload_claim_due_accounts()
     for account_id in claimed:
-        transaction.on_commit(lambda account_id=account_id: upload_account_task.delay(account_id))
+        transaction.on_commit(partial(upload_account_task.delay, account_id))
     return claimed
 
 

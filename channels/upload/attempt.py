@@ -43,7 +43,7 @@ class _Attempt:
     ctx: RunContext
     package: Package
     order: Order
-    claimed_at: datetime
+    claimed_at: datetime | None
     line_ids: list[str]
     parcel: dict[str, Any] = field(default_factory=dict)
 

@@ -5,6 +5,7 @@ what an order allows live in orders.rules; Payment Status is computed by orders.
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -30,10 +31,10 @@ from ..links import http_url_or_empty, validate_http_url
 ZERO = Decimal("0.00")
 
 
-def money(verbose_name: str = "", **kwargs: object) -> models.DecimalField:
+def money(verbose_name: str = "", **kwargs: Any) -> models.DecimalField:
     """A money column: 12 digits, 2 decimals, Decimal in Python (never float)."""
     kwargs.setdefault("default", ZERO)
-    return models.DecimalField(verbose_name or None, max_digits=12, decimal_places=2, **kwargs)  # type: ignore[arg-type]
+    return models.DecimalField(verbose_name or None, max_digits=12, decimal_places=2, **kwargs)
 
 
 class Order(models.Model):
@@ -300,8 +301,8 @@ class OrderEvent(models.Model):
 
     @property
     def actor(self) -> str:
-        if self.user_id:
-            return self.user.get_full_name() or self.user.get_username()  # type: ignore[union-attr]
+        if self.user_id and (user := self.user) is not None:
+            return user.get_full_name() or user.get_username()
         return self.source or "System"
 
 

@@ -131,7 +131,7 @@ class OrderGenerator:
         status = rng.choices(self.statuses, self.status_weights)[0]
         order_date = self.now - timedelta(seconds=rng.randrange(self.days * 86400))
         shipped = status == OrderStatus.COMPLETED
-        lines = []
+        lines: list[dict[str, Any]] = []
         for line_no in range(rng.choice((1, 1, 2, 2, 2, 3, 3))):
             code, title, price = rng.choice(PRODUCTS)
             quantity = rng.choice((1, 1, 1, 2))

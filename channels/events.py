@@ -12,6 +12,7 @@ from typing import Any
 from orders.choices import Channel, EventKind, OrderStatus
 from orders.events import order_event
 from orders.models import Order, OrderEvent
+from sellercloud.db import model_field
 from sellercloud.models import User
 
 SOURCE = Channel.CDISCOUNT.label
@@ -58,7 +59,7 @@ def order_updated_event(*, order: Order, changed: list[str], previous_status: st
     if "channel_status" in changed:
         message = f"Cdiscount: status {previous_status or 'unknown'} -> {order.channel_status}"
     else:
-        labels = ", ".join(str(Order._meta.get_field(f).verbose_name) for f in changed if f != "channel_updated_at")
+        labels = ", ".join(str(model_field(Order, f).verbose_name) for f in changed if f != "channel_updated_at")
         message = f"Cdiscount: order updated ({labels or 'last update time'})"
     return order_event(order=order, kind=EventKind.CHANNEL, message=message, source=SOURCE, data={"fields": changed})
 

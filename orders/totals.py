@@ -11,10 +11,16 @@ ZERO = Decimal("0.00")
 
 
 class Line(Protocol):
-    unit_price: Decimal
-    quantity: int
-    shipping: Decimal
-    cancelled: bool
+    """An order line as the rule reads it: an OrderItem, or the channel's line before it is one."""
+
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def shipping(self) -> Decimal: ...
+    @property
+    def cancelled(self) -> bool: ...
 
 
 @dataclass(frozen=True)

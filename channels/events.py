@@ -12,6 +12,7 @@ from typing import Any
 from orders.choices import Channel, EventKind, OrderStatus
 from orders.events import order_event
 from orders.models import Order, OrderEvent
+from orders.money import money_text
 from sellercloud.db import model_field
 from sellercloud.models import User
 
@@ -38,7 +39,7 @@ def payment_recorded_event(
     return order_event(
         order=order,
         kind=EventKind.PAYMENT,
-        message=f"Cdiscount payment of {amount} {currency} recorded",
+        message=f"Cdiscount payment of {money_text(amount, currency)} recorded",
         source=SOURCE,
         data={"amount": str(amount), "reference": reference},
         commit=commit,
@@ -46,9 +47,10 @@ def payment_recorded_event(
 
 
 def ship_confirmed_event(*, order: Order, channel_status: str, commit: bool = True) -> OrderEvent:
+    # A Channel update, not a Tracking upload: Cdiscount said so, we uploaded nothing.
     return order_event(
         order=order,
-        kind=EventKind.UPLOAD,
+        kind=EventKind.CHANNEL,
         message=f"Cdiscount reports the order {channel_status}: Ship Confirmed",
         source=SOURCE,
         commit=commit,

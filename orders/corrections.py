@@ -112,7 +112,7 @@ def _record(apps: Any, order: Any, payment: Any, key: str, amount: Decimal, what
     event_model.objects.create(
         order=order,
         kind="refund",
-        message=f"Refund of {amount} {payment.currency} by {CHANNEL}: {refund.notes}",
+        message=f"Refund of {amount:.2f} {payment.currency} by {CHANNEL}: {refund.notes}",
         source=CHANNEL,
         data={"amount": str(amount), "payment_id": payment.pk, "channel_key": key, "correction": True},
     )

@@ -15,6 +15,7 @@ from sellercloud.models import User
 
 from .choices import EventKind, OrderStatus
 from .models import Order, OrderEvent, Package, Payment, Refund
+from .money import money_text
 
 
 def order_event(
@@ -107,7 +108,9 @@ def refund_issued_event(
     return order_event(
         order=order,
         kind=EventKind.REFUND,
-        message=_with_note(f"Refund of {amount} {payment.currency} ({payment.operation_type}): {notes}", channel_note),
+        message=_with_note(
+            f"Refund of {money_text(amount, payment.currency)} ({payment.operation_type}): {notes}", channel_note
+        ),
         user=by,
         data={
             "amount": str(amount),
@@ -125,7 +128,7 @@ def channel_refund_event(*, order: Order, refund: Refund, source: str, payment_s
     return order_event(
         order=order,
         kind=EventKind.REFUND,
-        message=f"Refund of {refund.amount} {refund.currency} by {source}: {refund.notes}",
+        message=f"Refund of {money_text(refund.amount, refund.currency)} by {source}: {refund.notes}",
         source=source,
         data={
             "amount": str(refund.amount),
@@ -165,11 +168,19 @@ def problem_resolved_event(*, order: Order, by: User, note: str) -> OrderEvent:
     return order_event(order=order, kind=EventKind.STATUS, message=f"Problem resolved: {note}", user=by)
 
 
-def address_edited_event(*, order: Order, by: User, before: dict[str, Any], after: dict[str, str]) -> OrderEvent:
+def address_edited_event(
+    *, order: Order, by: User, before: dict[str, Any], after: dict[str, str], labels: dict[str, str]
+) -> OrderEvent:
+    """What changed, old and new, in the history itself (the data keeps both addresses whole)."""
+    changes = [
+        f"{labels.get(name, name)} “{before.get(name) or ''}” → “{value}”"
+        for name, value in after.items()
+        if (before.get(name) or "") != value
+    ]
     return order_event(
         order=order,
         kind=EventKind.ADDRESS,
-        message="Shipping address edited",
+        message="Shipping address edited: " + ("; ".join(changes) or "no change"),
         user=by,
         data={"before": before, "after": after},
     )

@@ -21,7 +21,7 @@ from .choices import RefundMethod
 from .models import Order, Payment
 from .money import MoneyField
 from .payments import refundable_amount
-from .services import ADDRESS_FIELDS, company_today
+from .services import ADDRESS_FIELDS, ADDRESS_LABELS, company_today
 from .tracking_import import MAX_BYTES
 
 
@@ -134,17 +134,17 @@ class ShipForm(forms.Form):
 class AddressForm(forms.Form):
     """Edit Shipping Address: the fields of orders.services.ADDRESS_FIELDS."""
 
-    civility = forms.CharField(max_length=20, required=False)
-    first_name = forms.CharField(max_length=100, required=False)
-    last_name = forms.CharField(max_length=100, required=False)
-    company = forms.CharField(max_length=100, required=False)
-    line1 = forms.CharField(label="Address", max_length=200)
-    line2 = forms.CharField(label="Address (line 2)", max_length=200, required=False)
-    line3 = forms.CharField(label="Address (line 3)", max_length=200, required=False)
-    postal_code = forms.CharField(max_length=20)
-    city = forms.CharField(max_length=100)
-    region = forms.CharField(max_length=100, required=False)
-    country_code = forms.CharField(label="Country", max_length=2)
+    civility = forms.CharField(label=ADDRESS_LABELS["civility"], max_length=20, required=False)
+    first_name = forms.CharField(label=ADDRESS_LABELS["first_name"], max_length=100, required=False)
+    last_name = forms.CharField(label=ADDRESS_LABELS["last_name"], max_length=100, required=False)
+    company = forms.CharField(label=ADDRESS_LABELS["company"], max_length=100, required=False)
+    line1 = forms.CharField(label=ADDRESS_LABELS["line1"], max_length=200)
+    line2 = forms.CharField(label=ADDRESS_LABELS["line2"], max_length=200, required=False)
+    line3 = forms.CharField(label=ADDRESS_LABELS["line3"], max_length=200, required=False)
+    postal_code = forms.CharField(label=ADDRESS_LABELS["postal_code"], max_length=20)
+    city = forms.CharField(label=ADDRESS_LABELS["city"], max_length=100)
+    region = forms.CharField(label=ADDRESS_LABELS["region"], max_length=100, required=False)
+    country_code = forms.CharField(label=ADDRESS_LABELS["country_code"], max_length=2)
 
     def address(self) -> dict[str, str]:
         return {name: self.cleaned_data.get(name, "") for name in ADDRESS_FIELDS}

@@ -20,7 +20,7 @@ from typing import Any
 
 from django import forms
 
-__all__ = ["MAX_AMOUNT", "MoneyError", "MoneyField", "check_money", "parse_money"]
+__all__ = ["MAX_AMOUNT", "MoneyError", "MoneyField", "check_money", "money_text", "parse_money"]
 
 MONEY_MAX_DIGITS = 12
 MONEY_DECIMAL_PLACES = 2
@@ -58,6 +58,11 @@ def parse_money(text: str, *, label: str = "") -> Decimal:
     if text.startswith("-") and MONEY_TEXT.fullmatch(text[1:].strip()):
         raise _negative(label)
     raise _invalid(label)
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """An amount as people read it, always with its cents: 164.30 EUR (never 164.3 EUR)."""
+    return f"{amount.quantize(CENT)} {currency}"
 
 
 def check_money(amount: Any, *, label: str) -> Decimal:

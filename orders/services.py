@@ -288,19 +288,21 @@ def order_resolve_problem(*, order: Order, by: User, note: str) -> Order:
     return order
 
 
-ADDRESS_FIELDS = (
-    "civility",
-    "first_name",
-    "last_name",
-    "company",
-    "line1",
-    "line2",
-    "line3",
-    "postal_code",
-    "city",
-    "region",
-    "country_code",
-)
+# The address fields, with the labels Edit Shipping Address and the history show.
+ADDRESS_LABELS = {
+    "civility": "Civility",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "company": "Company",
+    "line1": "Address",
+    "line2": "Address (line 2)",
+    "line3": "Address (line 3)",
+    "postal_code": "Postal code",
+    "city": "City",
+    "region": "Region",
+    "country_code": "Country",
+}
+ADDRESS_FIELDS = tuple(ADDRESS_LABELS)
 
 
 @transaction.atomic
@@ -318,5 +320,5 @@ def order_update_shipping_address(*, order: Order, by: User, address: dict[str, 
     order.shipping_address = cleaned
     order.shipping_address_edited_at = timezone.now()
     order.save(update_fields=["shipping_address", "shipping_address_edited_at", "updated_at"])
-    address_edited_event(order=order, by=by, before=before, after=cleaned)
+    address_edited_event(order=order, by=by, before=before, after=cleaned, labels=ADDRESS_LABELS)
     return order

@@ -144,6 +144,7 @@ def package_for_parcel(*, order: Order, data: OrderData, time_zone: str) -> Pack
         ship_date=timezone.localtime(data.channel_updated_at, ZoneInfo(time_zone)).date(),
         upload_status=UploadStatus.UPLOADED,
         uploaded_at=timezone.now(),
+        source=SOURCE,
     )
 
 

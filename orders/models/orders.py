@@ -264,6 +264,9 @@ class Package(models.Model):
     upload_claimed_at = models.DateTimeField(null=True, blank=True)
     next_upload_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    # Set when the package stands for the marketplace's own parcel (e.g. "Cdiscount"): it was
+    # never uploaded by us, whatever its upload status says.
+    source = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

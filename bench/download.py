@@ -291,8 +291,11 @@ def measure_freshness(*, account, control, claim, run, Order) -> float | None:  
         try:
             while not stop.is_set():
                 tick = time.monotonic()
-                if account.pk in claim():
-                    run()
+                for claimed in claim():
+                    if claimed.account_id == account.pk:
+                        # A task with an ETA: the run starts at its due time, before the next tick.
+                        stop.wait(max(0.0, (claimed.due_at - timezone.now()).total_seconds()))
+                        run()
                 stop.wait(max(0.0, 60 - (time.monotonic() - tick)))
         finally:
             connection.close()

@@ -23,6 +23,7 @@ from orders.links import is_http_url
 from sellercloud.db import model_field
 from sellercloud.models import User
 
+from . import runs
 from .accounts import AccountTokenStore
 from .dispatch import RunRequest, download_request
 from .models import CarrierMapping, CdiscountAccount, Environment, SettingsChange
@@ -96,6 +97,13 @@ def may_change_endpoint(user: User | None) -> bool:
     return user is None or (user.is_active and user.is_client_admin)
 
 
+def _reschedule(account: CdiscountAccount, changed: list[str], turned_on: set[str], now: datetime) -> None:
+    """A new interval, or download or upload switched on, moves the next run at once (issue 24)."""
+    for kind, (enabled, _due, interval) in runs.SCHEDULES.items():
+        if enabled in turned_on or (interval in changed and getattr(account, enabled)):
+            runs.reschedule(account, kind=kind, now=now)
+
+
 def account_update_settings(
     *,
     account: CdiscountAccount,
@@ -110,7 +118,7 @@ def account_update_settings(
     the current secret (the form never shows it), `clear_client_secret` removes it. The carrier
     mapping, when given, replaces the current rows. Invalid input raises ValidationError and
     saves nothing. Turning Allow UnPaid Order on starts a backfill of the look-back window
-    (SPEC S5); turning Enable Order Download on makes the account due now.
+    (SPEC S5); a new interval, or download or upload switched on, moves the next run at once.
     """
     values = _clean_changes(changes, clear_client_secret=clear_client_secret)
     rows = _clean_carrier_rows(carrier_mappings) if carrier_mappings is not None else None
@@ -135,12 +143,12 @@ def account_update_settings(
         if any(name in CREDENTIAL_FIELDS for name in changed):
             _forget_token(current)
         turned_on = {name for name in changed if values.get(name) is True}
-        if "download_enabled" in turned_on:
-            current.next_download_at = now  # picked up by the next tick, within a minute
+        _reschedule(current, changed, turned_on, now)
         current.full_clean(exclude=["company", "access_token"])
         token_fields = ["access_token", "token_fingerprint", "token_received_at", "token_expires_at"]
+        schedule_fields = ["next_download_at", "next_upload_at"]
         current.save(
-            update_fields=[*changed, *token_fields, "next_download_at", "updated_at"] if changed else ["updated_at"]
+            update_fields=[*changed, *token_fields, *schedule_fields, "updated_at"] if changed else ["updated_at"]
         )
         audit = [_audit_row(current, by, name, before[name], getattr(current, name), now) for name in changed]
         carrier_audit = _replace_carrier_rows(current, by, rows, now) if rows is not None else []

@@ -85,21 +85,51 @@ SCHEDULES: dict[str, tuple[str, str, str]] = {
 }
 
 
-def accounts_claim_due(*, kind: str, now: datetime | None = None) -> list[int]:
-    """Claim every account whose run of this kind is due, each with a conditional UPDATE that moves
-    its next-due time along its schedule: two beats or a slow tick never claim the same slot twice.
-    Returns the claimed account ids."""
+@dataclass(frozen=True)
+class Claim:
+    """One scheduled run claimed by a tick: whose, and when it falls due (its task's ETA)."""
+
+    account_id: int
+    due_at: datetime
+
+
+def schedule_tick() -> timedelta:
+    """How often the beat ticks (CELERY_BEAT_SCHEDULE uses the same setting)."""
+    return timedelta(seconds=settings.SCHEDULE_TICK_SECONDS)
+
+
+def accounts_claim_due(*, kind: str, now: datetime | None = None) -> list[Claim]:
+    """Claim every account whose run of this kind falls due before the next tick, each with a
+    conditional UPDATE that moves its next-due time along its schedule: two beats or a slow tick
+    never claim the same slot twice. A slot still ahead is started at its time (the task's ETA),
+    not at the tick after it, so a run never starts up to a tick late (issue 24)."""
     enabled, due_field, interval_field = SCHEDULES[kind]
     now = now or timezone.now()
     claimed = []
     due = CdiscountAccount.objects.filter(enabled=True, **{enabled: True}).filter(
-        Q(**{f"{due_field}__lte": now}) | Q(**{f"{due_field}__isnull": True})
+        Q(**{f"{due_field}__lte": now + schedule_tick()}) | Q(**{f"{due_field}__isnull": True})
     )
     for account_id, due_at, minutes in due.values_list("pk", due_field, interval_field):
-        new_due = next_due_after(due=due_at or now, interval=timedelta(minutes=minutes), now=now)
+        slot = max(due_at or now, now)
+        new_due = next_due_after(due=due_at or now, interval=timedelta(minutes=minutes), now=slot)
         if CdiscountAccount.objects.filter(pk=account_id, **{due_field: due_at}).update(**{due_field: new_due}):
-            claimed.append(account_id)
+            claimed.append(Claim(account_id, slot))
     return claimed
+
+
+def reschedule(account: CdiscountAccount, *, kind: str, now: datetime) -> None:
+    """A new interval, or the run switched on, takes effect at once (issue 24): the next run is
+    due one new interval after the last one started, or now if that is past. Sets the field;
+    the caller saves it."""
+    _enabled, due_field, interval_field = SCHEDULES[kind]
+    last = (
+        SyncRun.objects.filter(account=account, kind=kind)
+        .order_by("-started_at")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    interval = timedelta(minutes=getattr(account, interval_field))
+    setattr(account, due_field, max(now, last + interval) if last else now)
 
 
 def sync_runs_fail_stale(*, now: datetime | None = None) -> int:

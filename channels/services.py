@@ -41,7 +41,7 @@ DOWNLOAD = runs.RunKind(
 )
 
 
-def download_claim_due_accounts(*, now: datetime | None = None) -> list[int]:
+def download_claim_due_accounts(*, now: datetime | None = None) -> list[runs.Claim]:
     """Claim the accounts whose download is due (see runs.accounts_claim_due)."""
     return runs.accounts_claim_due(kind=SyncRun.Kind.DOWNLOAD, now=now)
 

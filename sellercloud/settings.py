@@ -266,9 +266,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=570)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
+# The scheduler's tick: each tick claims the runs falling due before the next one and starts each
+# at its due time (channels.runs.accounts_claim_due).
+SCHEDULE_TICK_SECONDS = 60
 CELERY_BEAT_SCHEDULE = {
-    "download-due-accounts": {"task": "channels.tasks.download_tick_task", "schedule": 60.0},
-    "upload-due-accounts": {"task": "channels.upload_tasks.upload_tick_task", "schedule": 60.0},
+    "download-due-accounts": {"task": "channels.tasks.download_tick_task", "schedule": float(SCHEDULE_TICK_SECONDS)},
+    "upload-due-accounts": {"task": "channels.upload_tasks.upload_tick_task", "schedule": float(SCHEDULE_TICK_SECONDS)},
     "purge-old-sync-runs": {
         "task": "channels.tasks.sync_runs_purge",
         "schedule": crontab(hour=3, minute=17),

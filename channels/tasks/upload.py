@@ -16,9 +16,10 @@ UPLOAD_ACCOUNT = "channels.upload_tasks.upload_account_task"
 def upload_tick_task() -> list[int]:
     """Beat, every minute: start one upload per account whose upload is due."""
     claimed = upload.upload_claim_due_accounts()
-    for account_id in claimed:
-        transaction.on_commit(partial(upload_account_task.delay, account_id))
-    return claimed
+    for claim in claimed:
+        # At its due time: a slot a few seconds ahead is not left to the next tick.
+        transaction.on_commit(partial(upload_account_task.apply_async, (claim.account_id,), eta=claim.due_at))
+    return [claim.account_id for claim in claimed]
 
 
 @shared_task(name=UPLOAD_ACCOUNT, acks_late=True)

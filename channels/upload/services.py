@@ -52,7 +52,7 @@ UPLOAD = runs.RunKind(
 )
 
 
-def upload_claim_due_accounts(*, now: datetime | None = None) -> list[int]:
+def upload_claim_due_accounts(*, now: datetime | None = None) -> list[runs.Claim]:
     """Claim the accounts whose upload is due (see runs.accounts_claim_due)."""
     return runs.accounts_claim_due(kind=SyncRun.Kind.UPLOAD, now=now)
 

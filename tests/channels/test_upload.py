@@ -556,13 +556,13 @@ def test_the_upload_schedule_claims_each_due_account_once_without_drift(
     CdiscountAccountFactory(upload_enabled=False, next_upload_at=now)  # upload off
     CdiscountAccountFactory(upload_enabled=True, next_upload_at=now + timedelta(hours=1))  # not due
 
-    assert upload_claim_due_accounts(now=now + timedelta(seconds=5)) == [due.pk]
+    assert [c.account_id for c in upload_claim_due_accounts(now=now + timedelta(seconds=5))] == [due.pk]
     assert upload_claim_due_accounts(now=now + timedelta(seconds=6)) == []  # a second beat
     due.refresh_from_db()
     assert due.next_upload_at == now + timedelta(minutes=5)  # from the schedule, not from now
 
     # missed ticks after a downtime are skipped, not replayed
-    assert upload_claim_due_accounts(now=now + timedelta(minutes=17)) == [due.pk]
+    assert [c.account_id for c in upload_claim_due_accounts(now=now + timedelta(minutes=17))] == [due.pk]
     due.refresh_from_db()
     assert due.next_upload_at == now + timedelta(minutes=20)
 
@@ -570,8 +570,10 @@ def test_the_upload_schedule_claims_each_due_account_once_without_drift(
     from channels.tasks import upload_tick_task
 
     queued = []
-    monkeypatch.setattr("channels.tasks.upload_account_task.delay", lambda *args: queued.append(args))
-    type(due).objects.filter(pk=due.pk).update(next_upload_at=timezone.now() - timedelta(seconds=1))
+    monkeypatch.setattr("channels.tasks.upload_account_task.apply_async", lambda args, eta: queued.append((args, eta)))
+    slot = timezone.now() - timedelta(seconds=1)
+    type(due).objects.filter(pk=due.pk).update(next_upload_at=slot)
     with django_capture_on_commit_callbacks(execute=True):
         assert upload_tick_task() == [due.pk]
-    assert queued == [(due.pk,)]
+    ((args, eta),) = queued
+    assert args == (due.pk,) and slot < eta <= timezone.now()  # overdue: at once

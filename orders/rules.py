@@ -34,6 +34,18 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def status_after_problem(order: Order) -> str:
+    """What Resolve Problem gives: Completed when the order is Fully Shipped, else In Process (an
+    In Process order beside Fully Shipped would contradict itself)."""
+    return S.COMPLETED if order.shipping_status == ShippingStatus.FULLY_SHIPPED else S.IN_PROCESS
+
+
+def shipping_status_after_withdrawal(order: Order) -> str:
+    """A cancel withdraws the packages still waiting to upload: with no live package left the
+    order is Unshipped again, not Fully Shipped beside a Withdrawn package."""
+    return order.shipping_status if has_live_package(order) else ShippingStatus.UNSHIPPED
+
+
 class OrderRuleError(Exception):
     """An action or status change the order does not allow; the message says why and what to do."""
 

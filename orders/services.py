@@ -31,7 +31,14 @@ from .links import is_http_url
 from .models import Order, Package, Payment, Refund
 from .money import MoneyError, check_money
 from .payments import order_refresh_payment_status, refundable_amount
-from .rules import Action, OrderRuleError, check_action, check_transition
+from .rules import (
+    Action,
+    OrderRuleError,
+    check_action,
+    check_transition,
+    shipping_status_after_withdrawal,
+    status_after_problem,
+)
 
 __all__ = [
     "OrderRuleError",
@@ -103,6 +110,9 @@ def order_cancel_internally(*, order: Order, by: User, reason: str) -> Order:
     withdrawn = Package.objects.filter(order=order, upload_status=UploadStatus.PENDING).update(
         upload_status=UploadStatus.WITHDRAWN
     )
+    if withdrawn:
+        order.shipping_status = shipping_status_after_withdrawal(order)
+        order.save(update_fields=["shipping_status", "updated_at"])
     cancelled_internally_event(
         order=order,
         by=by,
@@ -281,8 +291,9 @@ def order_resolve_problem(*, order: Order, by: User, note: str) -> Order:
         raise OrderRuleError("Say how the problem was resolved.")
     order = locked(order)
     check_action(order, Action.RESOLVE_PROBLEM)
-    check_transition(order, OrderStatus.IN_PROCESS)
-    order.status = OrderStatus.IN_PROCESS
+    resolved = status_after_problem(order)
+    check_transition(order, resolved)
+    order.status = resolved
     order.save(update_fields=["status", "updated_at"])
     problem_resolved_event(order=order, by=by, note=note)
     return order

@@ -28,7 +28,7 @@ from orders.choices import HoldSource, OrderStatus, ShippingStatus, UploadStatus
 from orders.holds import order_hold, order_release_hold
 from orders.models import ChannelPayload, Order, OrderItem, Package, Payment
 from orders.payments import channel_refund_record, order_refresh_payment_status
-from orders.rules import check_transition, has_live_package
+from orders.rules import check_transition, has_live_package, shipping_status_after_withdrawal
 from orders.totals import line_amount
 
 from ..events import (
@@ -324,7 +324,11 @@ def _apply_cancelled(order: Order, data: OrderData) -> bool:
         return True
     order.status_before_hold = order.hold_reason = order.hold_source = ""
     order.save(update_fields=["status_before_hold", "hold_reason", "hold_source", "updated_at"])
-    Package.objects.filter(order=order, upload_status=UploadStatus.PENDING).update(upload_status=UploadStatus.WITHDRAWN)
+    if Package.objects.filter(order=order, upload_status=UploadStatus.PENDING).update(
+        upload_status=UploadStatus.WITHDRAWN
+    ):
+        order.shipping_status = shipping_status_after_withdrawal(order)
+        order.save(update_fields=["shipping_status", "updated_at"])
     _set_status(order, OrderStatus.CANCELED, f"Canceled: Cdiscount reports the order {data.channel_status}")
     hooks.order_cancelled(order_id=order.pk)
     return True

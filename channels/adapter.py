@@ -17,6 +17,7 @@ from sellercloud.permissions import Permission
 
 from . import approval, upload
 from .cdiscount.client import ApprovalOutcome
+from .forms import RefuseOrderForm
 
 # Retry upload and Upload to Cdiscount need Manage channel, not Process orders: they call the
 # marketplace with the account's credentials, and the membership grants "uploads, retries" with
@@ -25,8 +26,8 @@ UPLOAD_PERMISSION = Permission.MANAGE_CHANNEL
 
 
 def _approve(verb: str, service: Any) -> Any:
-    def run(*, order: Order, by: User, **_: Any) -> ActionResult:
-        outcome = service(order=order, by=by)
+    def run(*, order: Order, by: User, data: dict[str, Any] | None = None, **_: Any) -> ActionResult:
+        outcome = service(order=order, by=by, **(data or {}))
         already = " (it already had this decision)" if outcome == ApprovalOutcome.ALREADY_DONE else ""
         return ActionResult(f"Cdiscount {verb} the order{already}.")
 
@@ -70,7 +71,7 @@ REFUSE = ChannelAction(
     permission=Permission.PROCESS_ORDERS,
     run=_approve("refused", approval.order_refuse),
     why_not=lambda order, _: approval.why_not_approve(order),
-    confirm=lambda order, _: "Refuse this order on Cdiscount? The order will be Canceled.",
+    form=RefuseOrderForm,
 )
 RETRY_UPLOAD = ChannelAction(
     key="retry-upload",

@@ -45,12 +45,12 @@ def why_not_approve(order: Order) -> str | None:
 
 
 def _decide(
-    *, order: Order, by: User, decision: str, call: Callable[[CdiscountClient], ApprovalOutcome]
+    *, order: Order, by: User, decision: str, call: Callable[[CdiscountClient], ApprovalOutcome], reason: str = ""
 ) -> ApprovalOutcome:
     # Fresh read: the menu may be stale (auto-accept or another user got there first).
     order = Order.objects.select_related("company", "channel_account").get(pk=order.pk)
-    if reason := why_not_approve(order):
-        raise OrderRuleError(reason)
+    if refused := why_not_approve(order):
+        raise OrderRuleError(refused)
     if order.channel_account is None:
         raise OrderRuleError("This order has no Cdiscount account: it cannot be sent to Cdiscount.")
     client = client_for(order.channel_account)
@@ -64,12 +64,14 @@ def _decide(
         raise OrderRuleError(message) from exc
     finally:
         client.close()
-    approval_record(order=order, by=by, decision=decision, outcome=outcome)
+    approval_record(order=order, by=by, decision=decision, outcome=outcome, reason=reason)
     return outcome
 
 
 @transaction.atomic
-def approval_record(*, order: Order, by: User | None, decision: str, outcome: ApprovalOutcome) -> None:
+def approval_record(
+    *, order: Order, by: User | None, decision: str, outcome: ApprovalOutcome, reason: str = ""
+) -> None:
     """Record Cdiscount's answer to an accept or refuse, by a user or by auto-accept (`by` None):
     the channel status, the Order Status a refusal brings, and one history line with the data."""
     order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
@@ -79,9 +81,9 @@ def approval_record(*, order: Order, by: User | None, decision: str, outcome: Ap
     status_note = ""
     if decision == REFUSED:
         # A refused order is cancelled, through the transition table like every status change.
-        reason = transition_error(order.status, OrderStatus.CANCELED)
-        status_note = refusal_status_note(cancelled=not reason, status=order.status, reason=reason or "")
-        if not reason:
+        blocked = transition_error(order.status, OrderStatus.CANCELED)
+        status_note = refusal_status_note(cancelled=not blocked, status=order.status, reason=blocked or "")
+        if not blocked:
             order.status = OrderStatus.CANCELED
             fields.append("status")
             hooks.order_cancelled(order_id=order.pk)
@@ -92,7 +94,13 @@ def approval_record(*, order: Order, by: User | None, decision: str, outcome: Ap
         accepted=decision == ACCEPTED,
         already_done=outcome == ApprovalOutcome.ALREADY_DONE,
         status_note=status_note,
-        data={"decision": decision, "outcome": str(outcome), "channel_status_before": previous},
+        reason=reason,
+        data={
+            "decision": decision,
+            "outcome": str(outcome),
+            "channel_status_before": previous,
+            **({"reason": reason} if reason else {}),
+        },
     )
 
 
@@ -103,8 +111,16 @@ def order_accept(*, order: Order, by: User) -> ApprovalOutcome:
     )
 
 
-def order_refuse(*, order: Order, by: User) -> ApprovalOutcome:
-    """Refuse Order: tell Cdiscount we refuse it, then record it; the order becomes Canceled."""
+def order_refuse(*, order: Order, by: User, reason: str) -> ApprovalOutcome:
+    """Refuse Order: tell Cdiscount we refuse it, then record it with our reason (Cdiscount takes
+    none); the order becomes Canceled."""
+    reason = reason.strip()
+    if not reason:
+        raise OrderRuleError("Give a reason for refusing the order: it is kept in the order's history.")
     return _decide(
-        order=order, by=by, decision=REFUSED, call=lambda client: client.refuse_order(order_id=order.channel_order_id)
+        order=order,
+        by=by,
+        decision=REFUSED,
+        call=lambda client: client.refuse_order(order_id=order.channel_order_id),
+        reason=reason,
     )

@@ -107,7 +107,14 @@ def approval_failed_event(*, order: Order, by: User, message: str, error: str) -
 
 
 def approval_event(
-    *, order: Order, by: User | None, accepted: bool, already_done: bool, status_note: str, data: dict[str, Any]
+    *,
+    order: Order,
+    by: User | None,
+    accepted: bool,
+    already_done: bool,
+    status_note: str,
+    data: dict[str, Any],
+    reason: str = "",
 ) -> OrderEvent:
     """Cdiscount's answer to Accept / Refuse Order, or to auto-accept (`by` None)."""
     message = f"{'Accepted' if accepted else 'Refused'} on Cdiscount"
@@ -115,9 +122,8 @@ def approval_event(
         message = "Auto-" + message[0].lower() + message[1:]
     if already_done:
         message += " (Cdiscount already had this decision)"
-    return order_event(
-        order=order, kind=EventKind.ACCEPTANCE, message=message + status_note + ".", user=by, source=SOURCE, data=data
-    )
+    message += status_note + "." + (f" Reason: {reason}" if reason else "")
+    return order_event(order=order, kind=EventKind.ACCEPTANCE, message=message, user=by, source=SOURCE, data=data)
 
 
 def auto_accept_failed_event(*, order: Order, message: str) -> OrderEvent:

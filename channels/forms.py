@@ -313,3 +313,14 @@ class FailedUploadsRetryForm(_Form):
     def chosen_ids(self) -> list[int] | None:
         """The package ids to retry; None means all of the account's failed uploads."""
         return None if self.cleaned_data["scope"] == "all" else self.cleaned_data["package_ids"]
+
+
+class RefuseOrderForm(forms.Form):
+    """Refuse Order asks why: the reason stays in our history (Cdiscount takes none)."""
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=255,
+        help_text="Kept in the order's history; Cdiscount does not take a reason. The order will be Canceled.",
+        widget=forms.TextInput(attrs={"size": 60}),
+    )

@@ -58,12 +58,29 @@ def test_accept_tells_cdiscount_and_records_it(waiting, cdiscount_sandbox, clien
     assert event.user == client_admin and "Accepted on Cdiscount" in event.message
 
 
-def test_refuse_tells_cdiscount_and_cancels_the_order(waiting, cdiscount_sandbox, client_admin):
-    order_refuse(order=waiting, by=client_admin)
+def test_refuse_tells_cdiscount_and_cancels_the_order_keeping_our_reason(waiting, cdiscount_sandbox, client_admin):
+    order_refuse(order=waiting, by=client_admin, reason="Produit en rupture de stock")
 
     waiting.refresh_from_db()
     assert cdiscount_sandbox.control.order(waiting.channel_order_id)["status"] == "Refused"
     assert (waiting.channel_status, waiting.status) == ("Refused", OrderStatus.CANCELED)
+    event = waiting.events.get(kind=EventKind.ACCEPTANCE)
+    assert event.message == "Refused on Cdiscount: the order is Canceled. Reason: Produit en rupture de stock"
+    assert event.data["reason"] == "Produit en rupture de stock"
+
+
+def test_refuse_order_asks_for_a_reason_and_without_one_changes_nothing(admin_client, waiting, cdiscount_sandbox):
+    url = reverse("orders:channel_action", args=[waiting.pk, "refuse"])
+
+    form = admin_client.get(url)
+    response = admin_client.post(url, {"reason": "  "})
+
+    assert form.status_code == 200 and 'name="reason"' in form.content.decode()
+    assert response.status_code == 200 and "This field is required." in response.content.decode()
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.channel_status) == (OrderStatus.IN_PROCESS, "WaitingAcceptance")
+    assert not waiting.events.exists()
+    assert not [r for r in cdiscount_sandbox.requests(path_contains="/approval-status") if r.method == "POST"]
 
 
 def test_an_order_not_waiting_is_refused_before_any_call(account, cdiscount_sandbox, client_admin):
@@ -100,7 +117,9 @@ def test_accept_already_done_on_the_portal_counts_as_done(admin_client, waiting,
 def test_marketplace_refusal_is_shown_and_recorded(admin_client, waiting, cdiscount_sandbox):
     cdiscount_sandbox.control.set_status(waiting.channel_order_id, "Accepted")  # too late to refuse
 
-    response = admin_client.post(reverse("orders:channel_action", args=[waiting.pk, "refuse"]), follow=True)
+    response = admin_client.post(
+        reverse("orders:channel_action", args=[waiting.pk, "refuse"]), {"reason": "Rupture"}, follow=True
+    )
 
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
     assert message.startswith("Cdiscount did not refuse the order:")

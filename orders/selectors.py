@@ -88,11 +88,25 @@ def payload_diff(old: Any, new: Any) -> list[Change]:
     changes = []
     for path, value in after.items():
         if path not in before:
-            changes.append(Change(path, "added", new=_show(value)))
+            if not _filled_elsewhere(path, value, before):  # emptied: its leaves say "removed"
+                changes.append(Change(path, "added", new=_show(value)))
         elif before[path] != value:
             changes.append(Change(path, "changed", old=_show(before[path]), new=_show(value)))
-    changes.extend(Change(path, "removed", old=_show(before[path])) for path in before if path not in after)
+    changes.extend(
+        Change(path, "removed", old=_show(before[path]))
+        for path in before
+        if path not in after and not _filled_elsewhere(path, before[path], after)
+    )
     return changes
+
+
+def _filled_elsewhere(path: str, value: Any, other: dict[str, Any]) -> bool:
+    """An empty list or object at `path` whose place holds leaves on the other side: an empty
+    list filled (or a filled one emptied) is one change, told by those leaves, not also as the
+    empty container's own row (issue 24)."""
+    if not (isinstance(value, list | dict) and not value):
+        return False
+    return any(key.startswith((f"{path}[", f"{path}.")) for key in other)
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,28 @@ def test_payload_diff_reports_added_removed_and_changed_paths():
     assert changes == {("status", "changed"), ("lines[1].id", "added"), ("customer.name", "added"), ("gone", "removed")}
 
 
+def test_an_empty_list_filled_is_one_change_told_by_its_new_leaves():
+    old = {"lines": [{"parcels": [], "status": "InPreparation"}], "notes": {}}
+    new = {
+        "lines": [{"parcels": [{"parcelNumber": "6A1", "carrierName": "Colissimo"}], "status": "Shipped"}],
+        "notes": {},
+    }
+
+    filled = {(c.path, c.kind) for c in payload_diff(old, new)}
+    emptied = {(c.path, c.kind) for c in payload_diff(new, old)}
+
+    assert filled == {
+        ("lines[0].parcels[0].parcelNumber", "added"),
+        ("lines[0].parcels[0].carrierName", "added"),
+        ("lines[0].status", "changed"),
+    }
+    assert emptied == {
+        ("lines[0].parcels[0].parcelNumber", "removed"),
+        ("lines[0].parcels[0].carrierName", "removed"),
+        ("lines[0].status", "changed"),
+    }
+
+
 def test_marketplace_markup_is_shown_as_text(admin_client):
     order = paid_order(customer_name="<script>alert('x')</script>Camille")
     OrderItemFactory(order=order, title='Lampe <img src=x onerror="alert(1)">')

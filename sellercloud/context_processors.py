@@ -19,7 +19,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "shell_company": company,
         "shell_companies": switcher_companies(request),
         "shell_navigation": navigation_for(request, company),
-        "shell_user_label": user.get_full_name() or user.get_username(),
+        "shell_user_label": user.display_name,
         "shell_user_menu": [
             MenuItem("Change password", reverse("password_change")),
             MenuItem("Log out", reverse("logout"), method="post"),  # Django 5 logs out on POST only

@@ -27,6 +27,12 @@ class User(AbstractUser):
     )
 
     @property
+    def display_name(self) -> str:
+        """How the product names a user everywhere (history, Sync Log, audit trails): the full
+        name, else the username (issue 24)."""
+        return self.get_full_name() or self.get_username()
+
+    @property
     def role_label(self) -> str:
         return "Client Admin" if self.is_client_admin else "Employee"
 

@@ -305,7 +305,7 @@ class OrderEvent(models.Model):
     @property
     def actor(self) -> str:
         if self.user_id and (user := self.user) is not None:
-            return user.get_full_name() or user.get_username()
+            return user.display_name
         return self.source or "System"
 
 

@@ -211,3 +211,14 @@ def test_retry_imports_a_repaired_order_and_resolves_the_problem(
     problem.refresh_from_db()
     assert problem.resolved_at is not None
     assert "Resolved" in page
+
+
+def test_the_list_and_the_run_page_name_a_user_the_same_way(manager_client, account):
+    jeanne = UserFactory(username="jdupre", first_name="Jeanne", last_name="Dupré")
+    run = run_of(account, trigger=SyncRun.Trigger.MANUAL, user=jeanne)
+
+    listing = manager_client.get(reverse("sync_log")).content.decode()
+    page = manager_client.get(reverse("sync_run", args=[run.pk])).content.decode()
+
+    assert "Manual by Jeanne Dupré" in listing and "Manual by Jeanne Dupré" in page
+    assert "by jdupre" not in listing

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from .config import CARRIERS, SandboxError
-from .responses import MAX_PAGE_SIZE, TOKEN_PATH, faults_dict, int_param, json_body, keycloak, problem
+from .responses import MAX_PAGE_SIZE, TOKEN_PATH, faults_dict, index_page, int_param, json_body, keycloak, problem
 from .state import SandboxState
 
 logger = logging.getLogger(__name__)
@@ -283,6 +283,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
         try:
             body = json_body(raw, path) if raw else {}
             result: Any
+            if path in ("/_sandbox", "/_sandbox/") and method == "GET":
+                page = index_page(state.summary(), state.faults)
+                return self._send(200, page, {"Content-Type": "text/html; charset=utf-8"})
             if path == "/_sandbox/health":
                 result = {"status": "ok", **state.summary()}
             elif path == "/_sandbox/faults" and method == "GET":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+from html import escape
 from http import HTTPStatus
 from typing import Any
 
@@ -85,3 +86,42 @@ def int_param(
 
 def faults_dict(faults: Faults) -> dict[str, Any]:
     return dataclasses.asdict(faults)
+
+
+# The control endpoints, for the index page people see at /_sandbox/ (the handler routes them).
+CONTROL_ENDPOINTS = (
+    ("GET", "/_sandbox/health", "Orders by status, malformed ones, requests served"),
+    ("GET", "/_sandbox/faults", "The faults in force (JSON)"),
+    ("POST", "/_sandbox/faults", 'Set faults, e.g. {"error_rate": 0.2, "latency": 0.5}'),
+    ("POST", "/_sandbox/faults/reset", "No faults"),
+    ("GET", "/_sandbox/orders?status=InPreparation", "The orders, optionally of one status"),
+    ("POST", "/_sandbox/orders", 'Create orders: {"count": 3, "status": "WaitingAcceptance"}'),
+    ("GET", "/_sandbox/orders/{orderId}", "One order as the API renders it"),
+    ("PATCH", "/_sandbox/orders/{orderId}", "Change an order: status, line_status, parcel ..."),
+    ("POST", "/_sandbox/advance", 'Move orders along their lifecycle: {"steps": 1}'),
+    ("POST", "/_sandbox/tick", "One lifecycle tick now"),
+    ("POST", "/_sandbox/tokens/expire", "Expire every token issued"),
+    ("GET", "/_sandbox/requests?since=0", "The requests served, for inspection"),
+    ("DELETE", "/_sandbox/requests", "Forget the requests served"),
+    ("POST", "/_sandbox/save", "Write the state file now"),
+)
+
+
+def index_page(summary: dict[str, Any], faults: Faults) -> bytes:
+    """A small HTML page for people demoing the product: what the sandbox holds, the faults in
+    force and every control endpoint. Everything shown is escaped."""
+    rows = "".join(
+        f"<tr><td><code>{escape(method)}</code></td><td><code>{escape(path)}</code></td><td>{escape(what)}</td></tr>"
+        for method, path, what in CONTROL_ENDPOINTS
+    )
+    active = {name: value for name, value in dataclasses.asdict(faults).items() if value not in (0, 0.0, None, "")}
+    fault_text = ", ".join(f"{escape(name)} = {escape(str(value))}" for name, value in active.items()) or "none"
+    statuses = ", ".join(f"{escape(k)}: {v}" for k, v in sorted(summary.get("by_status", {}).items())) or "no orders"
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Cdiscount sandbox</title></head><body>"
+        "<h1>Cdiscount sandbox</h1>"
+        f"<p>{summary.get('orders', 0)} orders ({statuses}); {summary.get('requests', 0)} requests served.</p>"
+        f"<h2>Faults in force</h2><p>{fault_text}</p>"
+        f"<h2>Control endpoints</h2><table><tr><th>Method</th><th>Path</th><th>What</th></tr>{rows}</table>"
+        "</body></html>"
+    ).encode()

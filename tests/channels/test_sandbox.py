@@ -536,3 +536,16 @@ def test_answers_many_requests_at_once(sandbox, api):
 
     assert {a.status_code for a in answers} == {200}
     assert all(len(a.json()["items"]) == 5 for a in answers)
+
+
+def test_the_sandbox_index_lists_its_control_endpoints_and_the_faults_in_force(make_cdiscount_sandbox):
+    sandbox = make_cdiscount_sandbox(orders=3)
+    base = sandbox.server.base_url
+    requests.post(f"{base}/_sandbox/faults", json={"error_rate": 0.25}, timeout=5)
+
+    for path in ("/_sandbox", "/_sandbox/"):
+        page = requests.get(f"{base}{path}", timeout=5)
+
+        assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+        assert "3 orders" in page.text and "error_rate = 0.25" in page.text
+        assert "/_sandbox/faults/reset" in page.text and "/_sandbox/orders/{orderId}" in page.text

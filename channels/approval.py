@@ -12,26 +12,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.db import transaction
-
-from orders import hooks
-from orders.choices import OrderStatus
 from orders.models import Order
-from orders.rules import OrderRuleError, transition_error
+from orders.rules import OrderRuleError
 from sellercloud.models import User
 
+from .acceptance import ACCEPTED, REFUSED, approval_record
 from .accounts import client_for
 from .cdiscount.client import ApprovalOutcome, CdiscountClient
 from .cdiscount.exceptions import ChannelAPIError
 from .cdiscount.schemas import OrderStatus as CdiscountStatus
-from .events import approval_event, approval_failed_event, refusal_status_note
+from .download.read_back import read_back
+from .events import approval_failed_event
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["approval_record", "order_accept", "order_refuse", "why_not_approve"]
-
-ACCEPTED = CdiscountStatus.ACCEPTED
-REFUSED = CdiscountStatus.REFUSED
+__all__ = ["order_accept", "order_refuse", "why_not_approve"]
 
 
 def why_not_approve(order: Order) -> str | None:
@@ -59,49 +54,16 @@ def _decide(
         outcome = call(client)
     except ChannelAPIError as exc:
         logger.warning("event=order_%s_failed order=%s error=%s", verb, order.pk, exc.message)
-        message = f"Cdiscount did not {verb} the order: {exc.marketplace_words}"
+        # The order is read back and applied at once, so the page shows what Cdiscount has now,
+        # and the message says it in those terms rather than only in the refusal's words.
+        seen = read_back(account=order.channel_account, client=client, order=order)
+        message = f"Cdiscount did not {verb} the order: {seen.words if seen else exc.marketplace_words}"
         approval_failed_event(order=order, by=by, message=message, error=exc.message)
         raise OrderRuleError(message) from exc
     finally:
         client.close()
     approval_record(order=order, by=by, decision=decision, outcome=outcome, reason=reason)
     return outcome
-
-
-@transaction.atomic
-def approval_record(
-    *, order: Order, by: User | None, decision: str, outcome: ApprovalOutcome, reason: str = ""
-) -> None:
-    """Record Cdiscount's answer to an accept or refuse, by a user or by auto-accept (`by` None):
-    the channel status, the Order Status a refusal brings, and one history line with the data."""
-    order = Order.objects.select_for_update(of=("self",)).get(pk=order.pk)
-    previous = order.channel_status
-    fields = ["channel_status", "updated_at"]
-    order.channel_status = decision
-    status_note = ""
-    if decision == REFUSED:
-        # A refused order is cancelled, through the transition table like every status change.
-        blocked = transition_error(order.status, OrderStatus.CANCELED)
-        status_note = refusal_status_note(cancelled=not blocked, status=order.status, reason=blocked or "")
-        if not blocked:
-            order.status = OrderStatus.CANCELED
-            fields.append("status")
-            hooks.order_cancelled(order_id=order.pk)
-    order.save(update_fields=fields)
-    approval_event(
-        order=order,
-        by=by,
-        accepted=decision == ACCEPTED,
-        already_done=outcome == ApprovalOutcome.ALREADY_DONE,
-        status_note=status_note,
-        reason=reason,
-        data={
-            "decision": decision,
-            "outcome": str(outcome),
-            "channel_status_before": previous,
-            **({"reason": reason} if reason else {}),
-        },
-    )
 
 
 def order_accept(*, order: Order, by: User) -> ApprovalOutcome:

@@ -22,8 +22,8 @@ from typing import Any
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from channels.acceptance import ACCEPTED, approval_record
 from channels.accounts import AccountLock, client_for
-from channels.approval import ACCEPTED, approval_record
 from channels.cdiscount.client import CdiscountClient, OrderQuery
 from channels.cdiscount.exceptions import ChannelAPIError
 from channels.cdiscount.parsing import parse_datetime, parse_page_item, raw_order_id

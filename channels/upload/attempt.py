@@ -20,6 +20,7 @@ from orders.models import Order, OrderItem, Package
 
 from ..cdiscount.exceptions import ChannelAPIError, ChannelAuthError, PermanentChannelError, TransientChannelError
 from ..cdiscount.schemas import CLOSED_LINE_STATUSES
+from ..download.read_back import apply_seen, read_back
 from ..events import tracking_upload_failed_event, tracking_uploaded_event
 from .common import (
     RATE_LIMIT_MAX_WAIT_SECONDS,
@@ -128,14 +129,12 @@ def _attempt(a: _Attempt, *, read_first: bool) -> UploadOutcome:
         "trackingUrl": tracking_url,
         "orderLineIds": line_ids,
     }
-    read = False
     if read_first:
         # Never post twice: an earlier attempt may have reached Cdiscount without an answer.
         try:
             numbers = _parcels_on_marketplace(a)
         except ChannelAPIError as exc:
             return _api_fault(a, exc, "reading the order before posting again")
-        read = True
         if package.tracking_number in numbers:
             return _mark_uploaded(a, already_there=True)
         if numbers:
@@ -149,13 +148,16 @@ def _attempt(a: _Attempt, *, read_first: bool) -> UploadOutcome:
     except ChannelAuthError as exc:
         return _api_fault(a, exc, "posting the shipment")
     except PermanentChannelError as exc:
-        if not read:
-            # The refusal may be about our own earlier parcel: look before calling it Failed.
-            try:
-                if package.tracking_number in _parcels_on_marketplace(a):
-                    return _mark_uploaded(a, already_there=True)
-            except ChannelAPIError:
-                pass  # the refusal stands
+        # Read the order back and apply it (channels.download.read_back): the refusal may be about
+        # our own earlier parcel, or the order may have moved on Cdiscount (cancelled by the
+        # customer); the message then says so, and the order shows it at once.
+        seen = read_back(account=a.ctx.account, client=a.ctx.client, order=a.order, apply=False)
+        if seen is not None and package.tracking_number in _parcel_numbers(seen.raw):
+            return _mark_uploaded(a, already_there=True)
+        if seen is not None and seen.closed:
+            outcome = _fail(a, f"{seen.words} The tracking was not uploaded.", exc)
+            apply_seen(account=a.ctx.account, seen=seen)  # Problem Order: we shipped what they cancelled
+            return outcome
         return _fail(a, marketplace_message(exc), exc)
     except TransientChannelError as exc:
         return _defer(a, exc)

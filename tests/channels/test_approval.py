@@ -114,7 +114,9 @@ def test_accept_already_done_on_the_portal_counts_as_done(admin_client, waiting,
     assert Order.objects.get(pk=waiting.pk).channel_status == "Accepted"
 
 
-def test_marketplace_refusal_is_shown_and_recorded(admin_client, waiting, cdiscount_sandbox):
+def test_marketplace_refusal_reads_the_order_back_and_shows_what_cdiscount_has(
+    admin_client, waiting, cdiscount_sandbox
+):
     cdiscount_sandbox.control.set_status(waiting.channel_order_id, "Accepted")  # too late to refuse
 
     response = admin_client.post(
@@ -122,10 +124,27 @@ def test_marketplace_refusal_is_shown_and_recorded(admin_client, waiting, cdisco
     )
 
     [message] = [str(m) for m in get_messages(response.wsgi_request)]
-    assert message.startswith("Cdiscount did not refuse the order:")
+    assert message.startswith(
+        "Cdiscount did not refuse the order: Cdiscount shows this order Accepted (last changed on "
+    )
     waiting.refresh_from_db()
-    assert (waiting.status, waiting.channel_status) == (OrderStatus.IN_PROCESS, "WaitingAcceptance")
+    # read back and applied at once: the page no longer offers Accept / Refuse on a stale status
+    assert (waiting.status, waiting.channel_status) == (OrderStatus.IN_PROCESS, "Accepted")
     assert OrderEvent.objects.filter(order=waiting, message__startswith="Cdiscount did not refuse").exists()
+    assert "Refuse Order" not in admin_client.get(reverse("orders:detail", args=[waiting.pk])).content.decode()
+
+
+def test_accept_on_an_order_the_customer_cancelled_says_so_and_cancels_it_here(
+    admin_client, waiting, cdiscount_sandbox
+):
+    cdiscount_sandbox.control.set_status(waiting.channel_order_id, "Cancelled")
+
+    response = admin_client.post(reverse("orders:channel_action", args=[waiting.pk, "accept"]), follow=True)
+
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("Cdiscount did not accept the order: Cdiscount cancelled this order on ")
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.channel_status) == (OrderStatus.CANCELED, "Cancelled")
 
 
 def test_an_unknown_order_on_cdiscount_gives_its_404_message(admin_client, account, cdiscount_sandbox):

@@ -24,7 +24,7 @@ from channels.upload import (
     upload_claim_due_accounts,
     upload_run_now,
 )
-from orders.choices import EventKind, UploadStatus
+from orders.choices import EventKind, OrderStatus, UploadStatus
 from orders.holds import order_release_hold
 from orders.models import Order, OrderEvent, Package
 from orders.rules import OrderRuleError
@@ -313,6 +313,26 @@ def test_a_second_parcel_is_refused_and_a_retry_reads_and_fails_without_posting(
     assert package.upload_status == UploadStatus.FAILED
     assert "already has parcel PORTAL1" in package.upload_error
     assert len(shipment_posts(sandbox, cid)) == 1
+
+
+def test_an_upload_refused_because_the_customer_cancelled_says_so_and_the_order_shows_it(make_cdiscount_sandbox):
+    # given an order shipped here, then cancelled on Cdiscount before the upload ran
+    sandbox = make_cdiscount_sandbox(orders=0)
+    acct, (package,) = setup_shipped(sandbox)
+    cid = package.order.channel_order_id
+    sandbox.control.set_status(cid, "Cancelled")
+
+    upload(acct)
+
+    # then the message is built from what Cdiscount shows, and the order shows it at once
+    package = reload(package)
+    assert package.upload_status == UploadStatus.FAILED
+    assert package.upload_error.startswith("Cdiscount cancelled this order on ")
+    assert package.upload_error.endswith(". The tracking was not uploaded.")
+    order = Order.objects.get(pk=package.order_id)
+    assert (order.status, order.channel_status) == (OrderStatus.PROBLEM, "Cancelled")
+    assert order.events.filter(message__contains="but we shipped it: contact the customer").exists()
+    assert len(shipment_posts(sandbox, cid)) == 1  # refused, never posted again
 
 
 def test_bulk_retry_sets_failed_packages_pending_and_queues_one_run(

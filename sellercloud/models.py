@@ -16,6 +16,38 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Paris).")
 
 
+def luhn_ok(digits: str) -> bool:
+    """The Luhn checksum that SIREN and SIRET numbers carry."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+# La Poste's establishments share one SIREN and are numbered beyond what Luhn allows: INSEE checks
+# their SIRET by the sum of its digits instead.
+_LA_POSTE_SIREN = "356000000"
+
+
+def validate_siren_or_siret(value: str) -> None:
+    """A SIREN (9 digits) or SIRET (14 digits) whose checksum is right (a typo is caught here,
+    not on a printed invoice)."""
+    if not value.isdigit() or len(value) not in (9, 14):
+        raise ValidationError("Enter a SIREN (9 digits) or a SIRET (14 digits), digits only.")
+    if len(value) == 14 and value.startswith(_LA_POSTE_SIREN) and sum(int(char) for char in value) % 5 == 0:
+        return
+    if not luhn_ok(value) or (len(value) == 14 and not luhn_ok(value[:9])):
+        raise ValidationError(f"{value} is not a valid SIREN/SIRET: its checksum (Luhn) does not match.")
+
+
+class LegalForm(models.TextChoices):
+    """What French invoice law asks of the seller depends on it (share capital and RCS, or "EI")."""
+
+    COMPANY = "company", "Company (société)"
+    SOLE_TRADER = "sole_trader", "Sole trader (entrepreneur individuel, EI)"
+
+
 class User(AbstractUser):
     """A person who logs in. A Client Admin sees every company and may do everything;
     an Employee sees only the companies of their memberships (SPEC S3)."""
@@ -49,7 +81,34 @@ class Company(models.Model):
     city = models.CharField(max_length=100, blank=True)
     country_code = models.CharField("Country", max_length=2, default="FR")
     vat_number = models.CharField("VAT number", max_length=30, blank=True)
-    siret = models.CharField("SIRET", max_length=14, blank=True)
+    siret = models.CharField(
+        "SIREN/SIRET",
+        max_length=14,
+        blank=True,
+        validators=[validate_siren_or_siret],
+        help_text="9 digits (SIREN) or 14 (SIRET), checked with their Luhn checksum.",
+    )
+    # Legal details an invoice prints (French law; invoices.legal says which are required).
+    legal_form = models.CharField(max_length=12, choices=LegalForm.choices, blank=True)
+    company_type = models.CharField(
+        "Company type", max_length=60, blank=True, help_text="Companies: e.g. SAS, SARL, SA."
+    )
+    share_capital = models.DecimalField(
+        "Share capital (EUR)",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Companies only.",
+    )
+    rcs_city = models.CharField("RCS city", max_length=100, blank=True, help_text="Companies: e.g. Paris.")
+    vat_franchise = models.BooleanField(
+        "VAT franchise",
+        default=False,
+        help_text="TVA non applicable, art. 293 B du CGI: invoices charge no VAT and print no VAT number.",
+    )
+    invoice_footer = models.TextField(blank=True, help_text="Printed at the bottom of every invoice.")
     logo = models.ImageField(upload_to="logos/", blank=True)
     time_zone = models.CharField(max_length=64, default="Europe/Paris", validators=[validate_time_zone])
     currency = models.CharField(max_length=3, default="EUR")

@@ -86,7 +86,7 @@ def company_edit(request: AuthenticatedHttpRequest, company_id: int) -> HttpResp
         # The company is one of theirs (no 404 to hide), but editing it is a Client Admin's job.
         raise PermissionDenied("Only a Client Admin can edit company details.")
     # A copy for the form: validation writes into its instance, and the page title keeps the name.
-    form = CompanyForm(request.POST or None, instance=copy.copy(company))
+    form = CompanyForm(request.POST or None, request.FILES or None, instance=copy.copy(company))
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.Meta.fields}
         try:

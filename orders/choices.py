@@ -112,3 +112,4 @@ class EventKind(models.TextChoices):
     ACCEPTANCE = "acceptance", "Acceptance"
     ADDRESS = "address", "Address"
     PROBLEM = "problem", "Problem"
+    INVOICE = "invoice", "Invoice"

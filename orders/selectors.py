@@ -21,6 +21,7 @@ from sellercloud.models import User
 from sellercloud.permissions import Permission, user_can, user_companies
 from sellercloud.shell import MenuItem
 
+from .action_registry import registered_order_actions
 from .actions import CHANNEL_ACTIONS_AFTER, ORDER_ACTIONS
 from .channel_registry import adapter_for
 from .models import ChannelPayload, Order, OrderEvent, Package, Payment, Refund
@@ -228,6 +229,13 @@ def order_actions_menu(order: Order, user: User) -> tuple[list[MenuItem], dict[s
                 items.append(MenuItem(declared.label, url, method, disabled_reason=reason, confirm=declared.confirm))
         if declared.action == CHANNEL_ACTIONS_AFTER:
             items.extend(_channel_items(order, user, allowed))
+    # Then the actions other apps register (Print Invoice), shown disabled with their reason.
+    for extra in registered_order_actions():
+        if user_can(user, extra.permission, order.company):
+            reason = extra.why_not(order) or ""
+            allowed[extra.key] = not reason
+            url = reverse(extra.url_name, args=[order.pk])
+            items.append(MenuItem(extra.label, url, extra.method, disabled_reason=reason, confirm=extra.confirm))
     return items, allowed
 
 

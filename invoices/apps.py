@@ -7,5 +7,7 @@ class InvoicesConfig(AppConfig):
 
     def ready(self) -> None:
         from . import shell_entries
+        from .renderers.registry import register_builtins
 
+        register_builtins()
         shell_entries.register()

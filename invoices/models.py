@@ -1,1 +1,166 @@
-"""Per-channel invoice preferences and invoice numbering (SPEC S9): models come with their issue."""
+"""Invoice Settings (per company and channel), VAT rates per SKU, the gap-free invoice series and
+the invoices themselves, documents of record (SPEC S4, S9)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from orders.choices import Channel
+from orders.models import Order
+from sellercloud.models import Company
+
+
+class InvoiceType(models.TextChoices):
+    """How a channel's invoices are printed. Part 3 adds Word to PDF ("word") and Plugin
+    ("plugin", with InvoicePreference.plugin): the column is wide enough for both."""
+
+    STANDARD = "standard", "Standard Invoice"
+    CHANNEL_SPECIFIC = "channel_specific", "Channel Specific"
+
+
+class InvoiceSettings(models.Model):
+    """A company's default invoice options (Sellercloud's checkboxes of the Standard type)."""
+
+    company = models.OneToOneField(Company, on_delete=models.CASCADE, related_name="invoice_settings")
+    show_prices = models.BooleanField(
+        "Show Prices", default=True, help_text="Off: a packing slip is printed instead, and it takes no number."
+    )
+    print_printed_count = models.BooleanField(
+        "Print Printed Count", default=False, help_text="Print how many times the invoice was printed."
+    )
+
+    class Meta:
+        verbose_name_plural = "invoice settings"
+
+    def __str__(self) -> str:
+        return f"Invoice Settings of {self.company}"
+
+
+class InvoicePreference(models.Model):
+    """Per Channel Preferences: the Invoice Type of one channel, with or without an account."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invoice_preferences")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    invoice_type = models.CharField(max_length=30, choices=InvoiceType.choices, default=InvoiceType.STANDARD)
+    plugin = models.CharField(max_length=200, blank=True, help_text="Part 3: the renderer of the Plugin type.")
+
+    class Meta:
+        ordering = ["company", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "channel"], name="invoicepreference_unique_company_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.get_invoice_type_display()}"
+
+
+class SkuVatRate(models.Model):
+    """The VAT rate of one SKU when it is not the company's (5.5 for books)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sku_vat_rates")
+    sku = models.CharField("SKU", max_length=100)
+    rate = models.DecimalField(
+        "VAT rate (%)",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [models.UniqueConstraint(fields=["company", "sku"], name="skuvatrate_unique_company_sku")]
+
+    def __str__(self) -> str:
+        return f"{self.sku}: {self.rate} %"
+
+
+class InvoiceSettingsChange(models.Model):
+    """The Invoice Settings audit trail: who changed what, from what to what."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invoice_settings_changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    field = models.CharField(max_length=150)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.field} changed"
+
+
+class InvoiceSequence(models.Model):
+    """A company's invoice series for one calendar year: the next number to give, taken under a
+    row lock so that numbers are unique and gap-free (French law)."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="invoice_sequences")
+    year = models.PositiveIntegerField()
+    next_number = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["company", "year"], name="invoicesequence_unique_company_year")]
+
+    def __str__(self) -> str:
+        return f"F{self.year}: next {self.next_number}"
+
+
+class InvoiceDeletionRefused(Exception):
+    """An invoice is a document of record: it is never deleted (a credit note corrects it)."""
+
+
+class InvoiceQuerySet(models.QuerySet["Invoice"]):
+    def delete(self) -> Any:
+        raise InvoiceDeletionRefused("Invoices are documents of record: they cannot be deleted.")
+
+
+class Invoice(models.Model):
+    """An issued invoice: its number and the snapshot of everything it prints.
+
+    Later prints render the snapshot, never the order again (the order may change; the invoice
+    does not). The printed count goes up at each print.
+    """
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "Invoice"  # credit notes come with their issue
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="invoices")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.INVOICE)
+    number = models.CharField(max_length=30)
+    year = models.PositiveIntegerField()
+    sequence_number = models.PositiveIntegerField()
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    invoice_type = models.CharField(max_length=30, choices=InvoiceType.choices)
+    snapshot = models.JSONField(help_text="Everything the invoice prints, as issued.")
+    printed_count = models.PositiveIntegerField(default=0)
+    last_printed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "number"], name="invoice_unique_company_number"),
+            models.UniqueConstraint(
+                fields=["company", "year", "sequence_number"], name="invoice_unique_company_sequence"
+            ),
+            models.UniqueConstraint(fields=["order"], condition=Q(kind="invoice"), name="invoice_one_per_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.number}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise InvoiceDeletionRefused(f"Invoice {self.number} is a document of record: it cannot be deleted.")

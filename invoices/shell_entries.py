@@ -1,13 +1,29 @@
-"""What invoices adds to the page shell: Invoice Settings in the Company Settings Toolbox.
-
-Registered from `InvoicesConfig.ready()`: the core (sellercloud) lists the entry without importing
-this app. Listed without a link until its page exists (no `url_name` yet).
+"""What invoices adds to the shell and to Order Details, from `InvoicesConfig.ready()`: Invoice
+Settings in the Company Settings Toolbox, Print Invoice in the order's Actions menu (through
+orders' registry: orders never imports invoices), and the demo company's legal details.
 """
 
+from orders.action_registry import RegisteredOrderAction, register_order_action
+from sellercloud.permissions import Permission
+from sellercloud.services import register_demo_seed
 from sellercloud.shell import ToolboxEntry, register_toolbox
+
+from .demo import demo_seed_legal_details
+from .services import print_invoice_why_not
 
 
 def register() -> None:
     """Add invoices' entries to the shell's registries (called once per app registry)."""
     # After the channel groups (100s): Invoice Settings has always closed the Toolbox.
-    register_toolbox(ToolboxEntry("Invoice Settings", position=500))
+    register_toolbox(ToolboxEntry("Invoice Settings", url_name="invoice_settings", position=500))
+    register_order_action(
+        RegisteredOrderAction(
+            key="print_invoice",
+            label="Print Invoice",
+            permission=Permission.PROCESS_ORDERS,
+            url_name="print_invoice",
+            why_not=print_invoice_why_not,
+            position=100,
+        )
+    )
+    register_demo_seed(demo_seed_legal_details)

@@ -47,5 +47,6 @@ urlpatterns = [
     path("", include(auth_patterns)),
     path("", include(core_patterns)),
     path("orders/", include("orders.urls")),
+    path("", include("invoices.urls")),
     path("", include("channels.urls")),
 ]

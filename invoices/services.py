@@ -1,0 +1,200 @@
+"""Issuing and printing invoices (SPEC S9, issue 18).
+
+Issuing takes the next number of the company's gap-free series for the year and stores the
+snapshot, in one short transaction under row locks (the order, then the series). Rendering comes
+after, outside any lock: a failed render leaves an issued invoice to print again, never a gap,
+and prints of different invoices run in parallel. Later prints render the snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from orders.choices import EventKind, OrderStatus
+from orders.events import order_event
+from orders.models import Order
+from sellercloud.models import Company, User
+
+from .legal import missing_legal_mentions
+from .models import Invoice, InvoicePreference, InvoiceSequence, InvoiceSettings, InvoiceType
+from .renderers.base import PrintJob
+from .renderers.registry import renderer_for
+from .snapshot import build_snapshot
+
+logger = logging.getLogger(__name__)
+
+
+class InvoiceRefused(Exception):
+    """The order cannot be invoiced now; the message says why. `missing` lists the company's
+    missing legal details, when that is the reason."""
+
+    def __init__(self, message: str, *, missing: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.missing = missing or []
+
+
+class InvoiceRenderFailed(Exception):
+    """The invoice is issued (its number kept) but its PDF could not be made: print it again."""
+
+    def __init__(self, invoice: Invoice) -> None:
+        super().__init__(f"Invoice {invoice.number} is issued, but its PDF could not be made: print it again.")
+        self.invoice = invoice
+
+
+@dataclass(frozen=True)
+class PrintedDocument:
+    """One print: the PDF, its file name, and the invoice (None for a packing slip)."""
+
+    pdf: bytes
+    filename: str
+    invoice: Invoice | None
+
+
+def invoice_number(year: int, sequence_number: int) -> str:
+    """The printed number: F2026-000123."""
+    return f"F{year}-{sequence_number:06d}"
+
+
+def invoice_settings_for(company: Company) -> InvoiceSettings:
+    """The company's Invoice Settings, or the defaults when it never saved them."""
+    return InvoiceSettings.objects.filter(company=company).first() or InvoiceSettings(company=company)
+
+
+def invoice_type_for(company: Company, channel: str) -> str:
+    """The Invoice Type of the channel's Per Channel Preference (Standard Invoice by default)."""
+    chosen = InvoicePreference.objects.filter(company=company, channel=channel).values_list("invoice_type", flat=True)
+    return next(iter(chosen), InvoiceType.STANDARD)
+
+
+def _legal_refusal(company: Company, missing: list[str]) -> InvoiceRefused:
+    return InvoiceRefused(
+        f"No invoice can be issued while legal details of {company.name} are missing: {', '.join(missing)}. "
+        "Fill them in on Company Settings > Edit.",
+        missing=missing,
+    )
+
+
+def refusal_for_new_invoice(order: Order) -> InvoiceRefused | None:
+    """Why `order` may not get an invoice now (None when it may). Reads `order.payments.all()`,
+    so a caller that prefetched them pays no query."""
+    if not order.payments.all():
+        return InvoiceRefused("No payment has been applied to this order: it is invoiced once paid.")
+    if order.status == OrderStatus.CANCELED:
+        return InvoiceRefused("The order was Canceled before it was invoiced: there is nothing to invoice.")
+    missing = missing_legal_mentions(order.company)
+    return _legal_refusal(order.company, missing) if missing else None
+
+
+def print_invoice_why_not(order: Order) -> str | None:
+    """The Actions menu's reason to disable Print Invoice, or None. An invoiced order may always
+    be printed again (its snapshot holds everything)."""
+    refusal = refusal_for_new_invoice(order)
+    if refusal is None or Invoice.objects.filter(order=order, kind=Invoice.Kind.INVOICE).exists():
+        return None
+    return str(refusal)
+
+
+@transaction.atomic
+def invoice_issue(*, order: Order, by: User | None) -> Invoice:
+    """The order's invoice: the one issued before, or a new one with the next number.
+
+    Refused (InvoiceRefused, no number used, nothing written) for an order without a payment,
+    cancelled before it was invoiced, or of a company whose legal details are incomplete.
+    """
+    # The order's lock makes two prints of one order issue one invoice.
+    locked = Order.objects.select_for_update(of=("self",)).select_related("company").get(pk=order.pk)
+    existing = Invoice.objects.filter(order=locked, kind=Invoice.Kind.INVOICE).first()
+    if existing is not None:
+        return existing
+    if refusal := refusal_for_new_invoice(locked):
+        raise refusal
+    company = locked.company
+    issued_at = timezone.now()
+    year = timezone.localtime(issued_at, ZoneInfo(company.time_zone)).year
+    invoice_type = invoice_type_for(company, locked.channel)
+    # The series row is locked last and for the shortest time: from here to the commit.
+    InvoiceSequence.objects.bulk_create([InvoiceSequence(company=company, year=year)], ignore_conflicts=True)
+    sequence = InvoiceSequence.objects.select_for_update().get(company=company, year=year)
+    number = invoice_number(year, sequence.next_number)
+    snapshot = build_snapshot(
+        order=locked, company=company, issued_at=issued_at, number=number, invoice_type=invoice_type
+    )
+    invoice = Invoice.objects.create(
+        company=company,
+        order=locked,
+        number=number,
+        year=year,
+        sequence_number=sequence.next_number,
+        issued_at=issued_at,
+        issued_by=by if by is not None and by.is_authenticated else None,
+        invoice_type=invoice_type,
+        snapshot=snapshot,
+    )
+    InvoiceSequence.objects.filter(pk=sequence.pk).update(next_number=F("next_number") + 1)
+    order_event(
+        order=locked,
+        kind=EventKind.INVOICE,
+        message=f"Invoice {number} issued ({invoice.get_invoice_type_display()}, total {snapshot['totals']['ttc']} "
+        f"{snapshot['currency']}).",
+        user=by,
+        data={"invoice_id": invoice.pk, "number": number},
+    )
+    logger.info("event=invoice_issued company=%s order=%s number=%s", company.pk, locked.pk, number)
+    return invoice
+
+
+def invoice_print(*, order: Order, by: User | None) -> PrintedDocument:
+    """Print the order's invoice (issuing it at the first print) and count the print.
+
+    With Show Prices off, a packing slip is printed instead: no number, no snapshot stored.
+    """
+    options = invoice_settings_for(order.company)
+    if not options.show_prices:
+        return _packing_slip(order=order, by=by)
+    invoice = invoice_issue(order=order, by=by)
+    copy_number = invoice.printed_count + 1
+    job = PrintJob(
+        snapshot=invoice.snapshot,
+        show_prices=True,
+        printed_count=copy_number if options.print_printed_count else None,
+    )
+    # Rendered outside any lock; a failure here leaves the invoice issued, to print again.
+    renderer = renderer_for(invoice.invoice_type, invoice.snapshot["order"]["channel"])
+    try:
+        pdf = renderer.render(job)
+    except Exception as e:
+        logger.exception("event=invoice_render_failed invoice=%s number=%s", invoice.pk, invoice.number)
+        raise InvoiceRenderFailed(invoice) from e
+    with transaction.atomic():
+        Invoice.objects.filter(pk=invoice.pk).update(
+            printed_count=F("printed_count") + 1, last_printed_at=timezone.now()
+        )
+        order_event(
+            order=order,
+            kind=EventKind.INVOICE,
+            message=f"Invoice {invoice.number} printed.",
+            user=by,
+            data={"invoice_id": invoice.pk, "number": invoice.number},
+        )
+    invoice.refresh_from_db(fields=["printed_count", "last_printed_at"])
+    return PrintedDocument(pdf=pdf, filename=f"{invoice.number}.pdf", invoice=invoice)
+
+
+def _packing_slip(*, order: Order, by: User | None) -> PrintedDocument:
+    company = order.company
+    snapshot = build_snapshot(
+        order=order,
+        company=company,
+        issued_at=timezone.now(),
+        number="",
+        invoice_type=invoice_type_for(company, order.channel),
+    )
+    pdf = renderer_for(snapshot["invoice_type"], order.channel).render(PrintJob(snapshot=snapshot, show_prices=False))
+    order_event(order=order, kind=EventKind.INVOICE, message="Packing slip printed (Show Prices is off).", user=by)
+    return PrintedDocument(pdf=pdf, filename=f"packing-slip-{order.pk}.pdf", invoice=None)

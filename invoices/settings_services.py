@@ -1,0 +1,117 @@
+"""Invoice Settings' Save: default options, Per Channel Preferences and VAT rates per SKU, with
+one audit row per change (the pattern of the channel settings' trail, for invoices)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from orders.choices import Channel
+from sellercloud.models import Company, User
+
+from .models import InvoicePreference, InvoiceSettings, InvoiceSettingsChange, InvoiceType, SkuVatRate
+
+
+@dataclass(frozen=True)
+class SkuRate:
+    """One row of the VAT rates per SKU table."""
+
+    sku: str
+    rate: Decimal
+
+
+def _yes_no(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+def _rate_text(rate: Decimal | None) -> str:
+    return "" if rate is None else format(rate.normalize(), "f")
+
+
+def _check(channel_types: Mapping[str, str], sku_rates: Sequence[SkuRate]) -> None:
+    errors = []
+    unknown = sorted(set(channel_types) - set(Channel.values))
+    if unknown:
+        errors.append(f"Unknown channels: {', '.join(unknown)}.")
+    bad_types = sorted({t for t in channel_types.values() if t not in InvoiceType.values})
+    if bad_types:
+        errors.append(f"Unknown invoice types: {', '.join(bad_types)}.")
+    skus = [row.sku for row in sku_rates]
+    twice = sorted({sku for sku in skus if skus.count(sku) > 1})
+    if twice:
+        errors.append(f"Each SKU takes one rate; listed more than once: {', '.join(twice)}.")
+    for row in sku_rates:
+        if not row.sku.strip():
+            errors.append("A VAT rate row needs its SKU.")
+        if not Decimal("0") <= row.rate <= Decimal("100"):
+            errors.append(f"The VAT rate of {row.sku} must be between 0 and 100.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def invoice_settings_update(
+    *,
+    company: Company,
+    by: User | None,
+    show_prices: bool,
+    print_printed_count: bool,
+    channel_types: Mapping[str, str],
+    sku_rates: Sequence[SkuRate],
+) -> list[str]:
+    """Save Invoice Settings and record each change; returns the labels of what changed.
+
+    Invalid input raises ValidationError and saves nothing. `sku_rates` is the whole table: a SKU
+    left out loses its rate (back to the company's).
+    """
+    _check(channel_types, sku_rates)
+    now = timezone.now()
+    audit: list[InvoiceSettingsChange] = []
+
+    def changed(label: str, old: str, new: str) -> None:
+        audit.append(
+            InvoiceSettingsChange(company=company, user=by, field=label, old_value=old, new_value=new, changed_at=now)
+        )
+
+    options, _ = InvoiceSettings.objects.select_for_update().get_or_create(company=company)
+    for name, value in (("show_prices", show_prices), ("print_printed_count", print_printed_count)):
+        if getattr(options, name) != value:
+            changed(
+                str(InvoiceSettings._meta.get_field(name).verbose_name), _yes_no(getattr(options, name)), _yes_no(value)
+            )
+            setattr(options, name, value)
+    options.save()
+
+    current = {p.channel: p for p in InvoicePreference.objects.select_for_update().filter(company=company)}
+    for channel, invoice_type in channel_types.items():
+        before = current[channel].invoice_type if channel in current else InvoiceType.STANDARD
+        if before != invoice_type:
+            InvoicePreference.objects.update_or_create(
+                company=company, channel=channel, defaults={"invoice_type": invoice_type}
+            )
+            changed(
+                f"Invoice Type: {Channel(channel).label}", InvoiceType(before).label, InvoiceType(invoice_type).label
+            )
+
+    rates = {r.sku: r for r in SkuVatRate.objects.select_for_update().filter(company=company)}
+    wanted = {row.sku.strip(): row.rate for row in sku_rates}
+    for sku in sorted(rates.keys() | wanted.keys()):
+        old = rates[sku].rate if sku in rates else None
+        new = wanted.get(sku)
+        if old == new:
+            continue
+        if new is None:
+            rates[sku].delete()
+        else:
+            SkuVatRate.objects.update_or_create(company=company, sku=sku, defaults={"rate": new})
+        changed(f"VAT rate: SKU {sku}", _rate_text(old), _rate_text(new))
+
+    InvoiceSettingsChange.objects.bulk_create(audit)
+    logging.getLogger(__name__).info("event=invoice_settings_saved company=%s changes=%s", company.pk, len(audit))
+    return [row.field for row in audit]

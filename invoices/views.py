@@ -1,0 +1,112 @@
+"""Invoice Settings (Company Settings > Toolbox) and Print Invoice (Order Details > Actions).
+
+Thin views: they check who may do what (sellercloud.permissions), call one service, and answer.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+
+from orders.choices import Channel
+from orders.selectors import order_for_user_or_404
+from sellercloud.models import Company
+from sellercloud.permissions import Permission, company_for_user_or_404, user_can
+from sellercloud.shell import integrated_channels, toolbox_for
+
+from .forms import EMPTY_RATE_ROWS, InvoiceSettingsForm
+from .models import InvoicePreference, InvoiceSettingsChange, InvoiceType, SkuVatRate
+from .services import InvoiceRefused, InvoiceRenderFailed, invoice_print, invoice_settings_for
+from .settings_services import invoice_settings_update
+
+
+def _initial(company: Company, rates: list[SkuVatRate]) -> dict[str, object]:
+    options = invoice_settings_for(company)
+    initial: dict[str, object] = {
+        "show_prices": options.show_prices,
+        "print_printed_count": options.print_printed_count,
+    }
+    types = dict(InvoicePreference.objects.filter(company=company).values_list("channel", "invoice_type"))
+    for channel in Channel:
+        initial[f"type_{channel.value}"] = types.get(channel.value, InvoiceType.STANDARD)
+    for n, row in enumerate(rates):
+        initial[f"sku_{n}"], initial[f"rate_{n}"] = row.sku, row.rate
+    return initial
+
+
+@login_required
+def invoice_settings(request: HttpRequest, company_id: int) -> HttpResponse:
+    """Default options, Per Channel Preferences and VAT rates per SKU; Save needs the
+    manage-invoice-settings permission, everyone else of the company reads them."""
+    company = company_for_user_or_404(request.user, company_id)  # type: ignore[arg-type]
+    can_edit = user_can(request.user, Permission.MANAGE_INVOICES, company)  # type: ignore[arg-type]
+    rates = list(SkuVatRate.objects.filter(company=company))
+    rows = len(rates) + EMPTY_RATE_ROWS
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Changing Invoice Settings needs the Manage invoice settings permission.")
+        rows = int(request.POST.get("rate_rows", rows)) if str(request.POST.get("rate_rows", "")).isdigit() else rows
+        form = InvoiceSettingsForm(request.POST, rate_rows=min(rows, 500))
+        if form.is_valid():
+            try:
+                changed = invoice_settings_update(
+                    company=company,
+                    by=request.user,  # type: ignore[arg-type]
+                    show_prices=form.cleaned_data["show_prices"],
+                    print_printed_count=form.cleaned_data["print_printed_count"],
+                    channel_types=form.channel_types(),
+                    sku_rates=form.sku_rates(),
+                )
+            except ValidationError as e:
+                messages.error(request, " ".join(e.messages))
+            else:
+                messages.success(
+                    request, f"Invoice Settings saved ({len(changed)} changes)." if changed else "No changes."
+                )
+                return redirect("invoice_settings", company_id=company.pk)
+    else:
+        form = InvoiceSettingsForm(initial=_initial(company, rates), rate_rows=rows)
+    integrated = set(integrated_channels([company.pk]).get(company.pk, []))
+    return render(
+        request,
+        "invoices/invoice_settings.html",
+        {
+            "title": f"Invoice Settings — {company.name}",
+            "company": company,
+            "toolbox": toolbox_for(request, company),
+            "form": form,
+            "can_edit": can_edit,
+            "integrated": integrated,
+            "changes": InvoiceSettingsChange.objects.filter(company=company).select_related("user")[:50],
+        },
+    )
+
+
+@login_required
+@require_POST
+def print_invoice(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Print Invoice: issues the number at the first print, answers with the PDF."""
+    order = order_for_user_or_404(request.user, order_id)  # type: ignore[arg-type]
+    if not user_can(request.user, Permission.PROCESS_ORDERS, order.company):  # type: ignore[arg-type]
+        raise PermissionDenied("Printing invoices needs the Process orders permission.")
+    try:
+        printed = invoice_print(order=order, by=request.user)  # type: ignore[arg-type]
+    except InvoiceRefused as refused:
+        if refused.missing:
+            url = reverse("company_edit", args=[order.company_id])
+            messages.error(request, format_html('{} <a href="{}">Edit Company Settings</a>', str(refused), url))
+        else:
+            messages.error(request, str(refused))
+        return redirect("orders:detail", order_id=order.pk)
+    except InvoiceRenderFailed as failed:
+        messages.error(request, str(failed))
+        return redirect("orders:detail", order_id=order.pk)
+    response = HttpResponse(printed.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{printed.filename}"'
+    return response

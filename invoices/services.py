@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from orders.choices import EventKind, OrderStatus
@@ -91,13 +91,22 @@ def refusal_for_new_invoice(order: Order) -> InvoiceRefused | None:
     return _legal_refusal(order.company, missing) if missing else None
 
 
+def has_invoice_annotation() -> dict[str, Exists]:
+    """`has_invoice` on an order query: Order Details reads it without a query of its own."""
+    invoices = Invoice.objects.filter(order=OuterRef("pk"), kind=Invoice.Kind.INVOICE)
+    return {"has_invoice": Exists(invoices)}
+
+
 def print_invoice_why_not(order: Order) -> str | None:
     """The Actions menu's reason to disable Print Invoice, or None. An invoiced order may always
     be printed again (its snapshot holds everything)."""
     refusal = refusal_for_new_invoice(order)
-    if refusal is None or Invoice.objects.filter(order=order, kind=Invoice.Kind.INVOICE).exists():
+    if refusal is None:
         return None
-    return str(refusal)
+    has_invoice = getattr(order, "has_invoice", None)
+    if has_invoice is None:
+        has_invoice = Invoice.objects.filter(order=order, kind=Invoice.Kind.INVOICE).exists()
+    return None if has_invoice else str(refusal)
 
 
 @transaction.atomic

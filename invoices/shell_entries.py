@@ -9,7 +9,7 @@ from sellercloud.services import register_demo_seed
 from sellercloud.shell import ToolboxEntry, register_toolbox
 
 from .demo import demo_seed_legal_details
-from .services import print_invoice_why_not
+from .services import has_invoice_annotation, print_invoice_why_not
 
 
 def register() -> None:
@@ -24,6 +24,7 @@ def register() -> None:
             url_name="print_invoice",
             why_not=print_invoice_why_not,
             position=100,
+            annotations=has_invoice_annotation,
         )
     )
     register_demo_seed(demo_seed_legal_details)

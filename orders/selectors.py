@@ -21,7 +21,7 @@ from sellercloud.models import User
 from sellercloud.permissions import Permission, user_can, user_companies
 from sellercloud.shell import MenuItem
 
-from .action_registry import registered_order_actions
+from .action_registry import registered_annotations, registered_order_actions
 from .actions import CHANNEL_ACTIONS_AFTER, ORDER_ACTIONS
 from .channel_registry import adapter_for
 from .models import ChannelPayload, Order, OrderEvent, Package, Payment, Refund
@@ -44,7 +44,8 @@ def order_for_user_or_404(user: User, order_id: int, *, queryset: Any = None) ->
 
 def details_queryset() -> Any:
     """Order with everything Order Details shows, one query per relation whatever the row counts."""
-    return Order.objects.select_related("company", "channel_account").prefetch_related(
+    queryset = Order.objects.select_related("company", "channel_account").annotate(**registered_annotations())
+    return queryset.prefetch_related(
         "items",
         "payments",
         Prefetch("refunds", queryset=Refund.objects.select_related("user")),

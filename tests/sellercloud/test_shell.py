@@ -83,13 +83,13 @@ def test_toolbox_keeps_its_groups_entries_and_order(client):
 
     assert [(e.label, e.group, e.url) for e in response.context["toolbox"]] == [
         ("General Settings", "Cdiscount", f"/companies/{company.pk}/cdiscount/"),
-        ("Invoice Settings", "", ""),
+        ("Invoice Settings", "", f"/companies/{company.pk}/invoice-settings/"),
     ]
     assert rendered_toolbox(response.content.decode()) == [
         ("", "Company Details", ""),
         ("Cdiscount", "", ""),
         ("", "General Settings", ""),
-        ("", "", "Invoice Settings"),
+        ("", "Invoice Settings", ""),
     ]
 
 

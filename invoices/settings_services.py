@@ -17,6 +17,8 @@ from sellercloud.models import Company, User
 
 from .models import InvoicePreference, InvoiceSettings, InvoiceSettingsChange, InvoiceType, SkuVatRate
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class SkuRate:
@@ -71,47 +73,61 @@ def invoice_settings_update(
     left out loses its rate (back to the company's).
     """
     _check(channel_types, sku_rates)
+    changes = [
+        *_save_options(company, show_prices=show_prices, print_printed_count=print_printed_count),
+        *_save_preferences(company, channel_types),
+        *_save_rates(company, sku_rates),
+    ]
     now = timezone.now()
-    audit: list[InvoiceSettingsChange] = []
+    InvoiceSettingsChange.objects.bulk_create(
+        InvoiceSettingsChange(company=company, user=by, field=field, old_value=old, new_value=new, changed_at=now)
+        for field, old, new in changes
+    )
+    logger.info("event=invoice_settings_saved company=%s changes=%s", company.pk, len(changes))
+    return [field for field, _, _ in changes]
 
-    def changed(label: str, old: str, new: str) -> None:
-        audit.append(
-            InvoiceSettingsChange(company=company, user=by, field=label, old_value=old, new_value=new, changed_at=now)
-        )
 
+# Each saver writes what differs and returns (field label, old, new) per change, for the trail.
+Change = tuple[str, str, str]
+
+
+def _save_options(company: Company, *, show_prices: bool, print_printed_count: bool) -> list[Change]:
     options, _ = InvoiceSettings.objects.select_for_update().get_or_create(company=company)
+    changes = []
     for name, value in (("show_prices", show_prices), ("print_printed_count", print_printed_count)):
         if getattr(options, name) != value:
-            changed(
-                str(InvoiceSettings._meta.get_field(name).verbose_name), _yes_no(getattr(options, name)), _yes_no(value)
-            )
+            label = str(InvoiceSettings._meta.get_field(name).verbose_name)
+            changes.append((label, _yes_no(getattr(options, name)), _yes_no(value)))
             setattr(options, name, value)
     options.save()
+    return changes
 
+
+def _save_preferences(company: Company, channel_types: Mapping[str, str]) -> list[Change]:
     current = {p.channel: p for p in InvoicePreference.objects.select_for_update().filter(company=company)}
+    changes = []
     for channel, invoice_type in channel_types.items():
         before = current[channel].invoice_type if channel in current else InvoiceType.STANDARD
         if before != invoice_type:
             InvoicePreference.objects.update_or_create(
                 company=company, channel=channel, defaults={"invoice_type": invoice_type}
             )
-            changed(
-                f"Invoice Type: {Channel(channel).label}", InvoiceType(before).label, InvoiceType(invoice_type).label
-            )
+            label = f"Invoice Type: {Channel(channel).label}"
+            changes.append((label, InvoiceType(before).label, InvoiceType(invoice_type).label))
+    return changes
 
+
+def _save_rates(company: Company, sku_rates: Sequence[SkuRate]) -> list[Change]:
     rates = {r.sku: r for r in SkuVatRate.objects.select_for_update().filter(company=company)}
     wanted = {row.sku.strip(): row.rate for row in sku_rates}
+    changes = []
     for sku in sorted(rates.keys() | wanted.keys()):
-        old = rates[sku].rate if sku in rates else None
-        new = wanted.get(sku)
+        old, new = (rates[sku].rate if sku in rates else None), wanted.get(sku)
         if old == new:
             continue
         if new is None:
             rates[sku].delete()
         else:
             SkuVatRate.objects.update_or_create(company=company, sku=sku, defaults={"rate": new})
-        changed(f"VAT rate: SKU {sku}", _rate_text(old), _rate_text(new))
-
-    InvoiceSettingsChange.objects.bulk_create(audit)
-    logging.getLogger(__name__).info("event=invoice_settings_saved company=%s changes=%s", company.pk, len(audit))
-    return [row.field for row in audit]
+        changes.append((f"VAT rate: SKU {sku}", _rate_text(old), _rate_text(new)))
+    return changes

@@ -19,7 +19,7 @@ from sellercloud.models import Company, LegalForm
 
 from .legal import siren_of
 from .models import SkuVatRate
-from .vat import VatLine, breakdown
+from .vat import RateTotal, VatLine, breakdown
 
 ZERO = Decimal("0.00")
 # Lines the channel cancelled: not invoiced, not in the totals (SPEC S5). The words are the
@@ -117,12 +117,36 @@ def buyer_block(order: Order) -> dict[str, Any]:
     }
 
 
+def _line_block(line: VatLine) -> dict[str, Any]:
+    return {
+        "kind": line.kind,
+        "designation": line.designation,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "unit_price_ttc": _money(line.unit_price_ttc),
+        "unit_price_ht": _money(line.unit_price_ht),
+        "vat_rate": _rate(line.rate),
+        "ht": _money(line.ht),
+        "vat": _money(line.vat),
+        "ttc": _money(line.ttc),
+    }
+
+
+def _totals(lines: list[VatLine], rates: list[RateTotal]) -> dict[str, str]:
+    return {
+        "subtotal_ttc": _money(sum((line.ttc for line in lines if line.kind == "item"), ZERO)),
+        "shipping_ttc": _money(sum((line.ttc for line in lines if line.kind == "shipping"), ZERO)),
+        "ht": _money(sum((r.ht for r in rates), ZERO)),
+        "vat": _money(sum((r.vat for r in rates), ZERO)),
+        "ttc": _money(sum((r.ttc for r in rates), ZERO)),
+    }
+
+
 def build_snapshot(*, order: Order, company: Company, issued_at: datetime, number: str, invoice_type: str) -> dict:
     """Everything an invoice of `order` prints, as of now."""
     zone = ZoneInfo(company.time_zone)
     lines = vat_lines(order, company)
     rates = breakdown(lines)
-    items = [line for line in lines if line.kind == "item"]
     return {
         "number": number,
         "invoice_type": invoice_type,
@@ -141,31 +165,11 @@ def build_snapshot(*, order: Order, company: Company, issued_at: datetime, numbe
             "channel_order_id": order.channel_order_id,
             "order_date": _local_date(order.order_date, zone),
         },
-        "lines": [
-            {
-                "kind": line.kind,
-                "designation": line.designation,
-                "sku": line.sku,
-                "quantity": line.quantity,
-                "unit_price_ttc": _money(line.unit_price_ttc),
-                "unit_price_ht": _money(line.unit_price_ht),
-                "vat_rate": _rate(line.rate),
-                "ht": _money(line.ht),
-                "vat": _money(line.vat),
-                "ttc": _money(line.ttc),
-            }
-            for line in lines
-        ],
+        "lines": [_line_block(line) for line in lines],
         "vat_breakdown": [
             {"rate": _rate(r.rate), "ht": _money(r.ht), "vat": _money(r.vat), "ttc": _money(r.ttc)} for r in rates
         ],
-        "totals": {
-            "subtotal_ttc": _money(sum((line.ttc for line in items), ZERO)),
-            "shipping_ttc": _money(sum((line.ttc for line in lines if line.kind == "shipping"), ZERO)),
-            "ht": _money(sum((r.ht for r in rates), ZERO)),
-            "vat": _money(sum((r.vat for r in rates), ZERO)),
-            "ttc": _money(sum((r.ttc for r in rates), ZERO)),
-        },
+        "totals": _totals(lines, rates),
         "payments": [
             {"label": p.operation_type, "date": _local_date(p.paid_at, zone), "amount": _money(p.amount)}
             for p in order.payments.all()

@@ -114,3 +114,27 @@ def test_twenty_concurrent_issues_are_unique_and_gap_free(transactional_db, lega
     assert sorted(Invoice.objects.values_list("sequence_number", flat=True)) == list(range(1, 21))
     assert InvoiceSequence.objects.get(company=legal_company, year=year).next_number == 21
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.postgres
+def test_concurrent_prints_of_one_order_issue_one_invoice(transactional_db, legal_company):
+    order = make_order(legal_company, LINES)
+    barrier = threading.Barrier(5)
+    numbers: list[str] = []
+
+    def print_it():
+        try:
+            barrier.wait()
+            numbers.append(invoice_print(order=order, by=None).invoice.number)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=print_it) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    invoice = Invoice.objects.get(order=order)
+    assert numbers == [invoice.number] * 5
+    assert invoice.printed_count == 5 and invoice.sequence_number == 1

@@ -47,7 +47,7 @@ def two_rate_order(legal_company, client_admin):
     )
 
 
-def test_channel_specific_prints_a_french_facture_with_every_mention(two_rate_order, client_admin, pinned_clock):
+def test_channel_specific_prints_a_french_facture_with_every_mention(pinned_clock, two_rate_order, client_admin):
     InvoicePreference.objects.create(
         company=two_rate_order.company, channel=Channel.CDISCOUNT, invoice_type=InvoiceType.CHANNEL_SPECIFIC
     )
@@ -70,7 +70,7 @@ def test_channel_specific_prints_a_french_facture_with_every_mention(two_rate_or
     assert "Total TTC 80,94 €" in text
 
 
-def test_standard_invoice_prints_sellercloud_layout(two_rate_order, client_admin, pinned_clock):
+def test_standard_invoice_prints_sellercloud_layout(pinned_clock, two_rate_order, client_admin):
     InvoiceSettings.objects.create(company=two_rate_order.company, print_printed_count=True)
 
     printed = invoice_print(order=two_rate_order, by=client_admin)
@@ -80,3 +80,36 @@ def test_standard_invoice_prints_sellercloud_layout(two_rate_order, client_admin
     assert "INVOICE" in text and "F2027-000001" in text
     assert "Printed count: 1" in text
     assert "Grand Total 80.94 EUR" in text
+
+
+@pytest.mark.parametrize("invoice_type", [InvoiceType.STANDARD, InvoiceType.CHANNEL_SPECIFIC])
+def test_a_sole_trader_under_the_vat_franchise_prints_ei_and_293_b(legal_company, client_admin, invoice_type):
+    legal_company.legal_form, legal_company.legal_name = "sole_trader", "Hélène Lefèvre EI"
+    legal_company.vat_franchise, legal_company.vat_number = True, ""
+    legal_company.share_capital, legal_company.rcs_city, legal_company.company_type = None, "", ""
+    legal_company.save()
+    InvoicePreference.objects.create(company=legal_company, channel=Channel.CDISCOUNT, invoice_type=invoice_type)
+    order = make_order(legal_company, [("MUG", "Mug émaillé", 2, "9.99", "3.50")])
+
+    text = pdf_text(invoice_print(order=order, by=client_admin).pdf)
+
+    assert "Hélène Lefèvre EI — Entrepreneur individuel" in text
+    assert "SIREN 732829320" in text and "SIRET 73282932000017" in text
+    assert "TVA non applicable, art. 293 B du CGI" in text
+    assert "RCS" not in text and "capital" not in text and "FR44732829320" not in text
+
+
+def test_a_packing_slip_prints_the_lines_without_prices(legal_company, client_admin):
+    InvoiceSettings.objects.create(company=legal_company, show_prices=False)
+    InvoicePreference.objects.create(
+        company=legal_company, channel=Channel.CDISCOUNT, invoice_type=InvoiceType.CHANNEL_SPECIFIC
+    )
+    order = make_order(legal_company, [("MUG", "Mug émaillé", 2, "9.99", "3.50")], billing_address=ADDRESS)
+
+    printed = invoice_print(order=order, by=client_admin)
+    save("packing-slip.pdf", printed.pdf)
+    text = pdf_text(printed.pdf)
+
+    assert printed.invoice is None and "BON DE LIVRAISON" in text and "Mug émaillé" in text
+    assert "9,99" not in text and "Facture n°" not in text
+    assert "SIRET 73282932000017" in text  # the legal block is on every document

@@ -22,6 +22,7 @@ PAGES = {
     "screenshot-users.png": "/users/",
     "screenshot-user-add.png": "/users/add/",
     "screenshot-company-edit.png": "/companies/{company}/edit/",
+    "screenshot-invoice-settings.png": "/companies/{company}/invoice-settings/",
 }
 
 

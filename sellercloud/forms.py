@@ -41,12 +41,22 @@ class PasswordResetRequestForm(PasswordResetForm):
         transaction.on_commit(lambda: password_reset_send_task.delay(email, domain, use_https))
 
 
+LOGO_MAX_BYTES = 1024 * 1024
+
+
 class CompanyForm(forms.ModelForm):
     """Company details on Company Settings (Client Admins only)."""
 
     class Meta:
         model = Company
         fields = COMPANY_EDITABLE_FIELDS
+
+    def clean_logo(self) -> Any:
+        # Printed on every invoice: a small PNG or JPEG is plenty, and a large one slows each print.
+        logo = self.cleaned_data.get("logo")
+        if logo and getattr(logo, "size", 0) > LOGO_MAX_BYTES:
+            raise forms.ValidationError("The logo must be at most 1 MB (a PNG or JPEG of a few hundred pixels).")
+        return logo
 
 
 class EmployeeCreateForm(forms.ModelForm):

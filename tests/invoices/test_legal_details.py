@@ -72,3 +72,15 @@ def test_a_siret_with_a_wrong_checksum_is_refused_and_nothing_changes(client, cl
     assert "checksum (Luhn) does not match" in response.content.decode()
     company.refresh_from_db()
     assert company.siret == "" and company.legal_form == ""
+
+
+def test_an_oversized_logo_is_refused_and_nothing_changes(client, client_admin):
+    company = CompanyFactory()
+    client.force_login(client_admin)
+    big = SimpleUploadedFile("logo.png", demo_logo_png() + b"\0" * (1024 * 1024), content_type="image/png")
+
+    response = client.post(reverse("company_edit", args=[company.pk]), {**edit_data(company), "logo": big})
+
+    assert "The logo must be at most 1 MB" in response.content.decode()
+    company.refresh_from_db()
+    assert not company.logo and company.legal_form == ""

@@ -13,6 +13,8 @@ from .models import InvoiceSettings, InvoiceType
 from .settings_services import SkuRate
 
 EMPTY_RATE_ROWS = 3
+# The page posts how many rate rows it showed; a forged number is bounded.
+MAX_RATE_ROWS = 500
 
 
 class InvoiceSettingsForm(forms.Form):
@@ -37,6 +39,12 @@ class InvoiceSettingsForm(forms.Form):
             self.fields[f"rate_{n}"] = forms.DecimalField(
                 label=f"VAT rate % (row {n + 1})", required=False, min_value=0, max_value=100, decimal_places=2
             )
+
+    @staticmethod
+    def posted_rows(data: Any) -> int:
+        """How many VAT rate rows the posted page had."""
+        rows = str(data.get("rate_rows", ""))
+        return min(int(rows), MAX_RATE_ROWS) if rows.isdigit() else EMPTY_RATE_ROWS
 
     @property
     def channel_rows(self) -> list[tuple[Channel, forms.BoundField]]:

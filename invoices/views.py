@@ -47,32 +47,14 @@ def invoice_settings(request: HttpRequest, company_id: int) -> HttpResponse:
     company = company_for_user_or_404(request.user, company_id)  # type: ignore[arg-type]
     can_edit = user_can(request.user, Permission.MANAGE_INVOICES, company)  # type: ignore[arg-type]
     rates = list(SkuVatRate.objects.filter(company=company))
-    rows = len(rates) + EMPTY_RATE_ROWS
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Changing Invoice Settings needs the Manage invoice settings permission.")
-        rows = int(request.POST.get("rate_rows", rows)) if str(request.POST.get("rate_rows", "")).isdigit() else rows
-        form = InvoiceSettingsForm(request.POST, rate_rows=min(rows, 500))
-        if form.is_valid():
-            try:
-                changed = invoice_settings_update(
-                    company=company,
-                    by=request.user,  # type: ignore[arg-type]
-                    show_prices=form.cleaned_data["show_prices"],
-                    print_printed_count=form.cleaned_data["print_printed_count"],
-                    channel_types=form.channel_types(),
-                    sku_rates=form.sku_rates(),
-                )
-            except ValidationError as e:
-                messages.error(request, " ".join(e.messages))
-            else:
-                messages.success(
-                    request, f"Invoice Settings saved ({len(changed)} changes)." if changed else "No changes."
-                )
-                return redirect("invoice_settings", company_id=company.pk)
+        form = InvoiceSettingsForm(request.POST, rate_rows=InvoiceSettingsForm.posted_rows(request.POST))
+        if form.is_valid() and _save(request, company, form):
+            return redirect("invoice_settings", company_id=company.pk)
     else:
-        form = InvoiceSettingsForm(initial=_initial(company, rates), rate_rows=rows)
-    integrated = set(integrated_channels([company.pk]).get(company.pk, []))
+        form = InvoiceSettingsForm(initial=_initial(company, rates), rate_rows=len(rates) + EMPTY_RATE_ROWS)
     return render(
         request,
         "invoices/invoice_settings.html",
@@ -82,10 +64,28 @@ def invoice_settings(request: HttpRequest, company_id: int) -> HttpResponse:
             "toolbox": toolbox_for(request, company),
             "form": form,
             "can_edit": can_edit,
-            "integrated": integrated,
+            "integrated": set(integrated_channels([company.pk]).get(company.pk, [])),
             "changes": InvoiceSettingsChange.objects.filter(company=company).select_related("user")[:50],
         },
     )
+
+
+def _save(request: HttpRequest, company: Company, form: InvoiceSettingsForm) -> bool:
+    """Save a valid form through the service; the outcome becomes a message."""
+    try:
+        changed = invoice_settings_update(
+            company=company,
+            by=request.user,  # type: ignore[arg-type]
+            show_prices=form.cleaned_data["show_prices"],
+            print_printed_count=form.cleaned_data["print_printed_count"],
+            channel_types=form.channel_types(),
+            sku_rates=form.sku_rates(),
+        )
+    except ValidationError as e:
+        messages.error(request, " ".join(e.messages))
+        return False
+    messages.success(request, f"Invoice Settings saved ({len(changed)} changes)." if changed else "No changes.")
+    return True
 
 
 @login_required

@@ -50,6 +50,7 @@ class CompanyForm(forms.ModelForm):
     class Meta:
         model = Company
         fields = COMPANY_EDITABLE_FIELDS
+        widgets = {"invoice_footer": forms.Textarea(attrs={"rows": 3})}
 
     def clean_logo(self) -> Any:
         # Printed on every invoice: a small PNG or JPEG is plenty, and a large one slows each print.

@@ -38,6 +38,7 @@ def demo_logo_png() -> bytes:
     draw = ImageDraw.Draw(image)
     draw.ellipse((8, 8, 112, 112), fill=(214, 160, 43, 255))
     draw.ellipse((38, 30, 82, 74), fill=(255, 246, 214, 255))
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
     try:
         font = ImageFont.truetype(_FONT, 40)
     except OSError:

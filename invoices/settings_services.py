@@ -91,12 +91,15 @@ def invoice_settings_update(
 Change = tuple[str, str, str]
 
 
+_OPTION_LABELS = {"show_prices": "Show Prices", "print_printed_count": "Print Printed Count"}
+
+
 def _save_options(company: Company, *, show_prices: bool, print_printed_count: bool) -> list[Change]:
     options, _ = InvoiceSettings.objects.select_for_update().get_or_create(company=company)
     changes = []
     for name, value in (("show_prices", show_prices), ("print_printed_count", print_printed_count)):
         if getattr(options, name) != value:
-            label = str(InvoiceSettings._meta.get_field(name).verbose_name)
+            label = _OPTION_LABELS[name]
             changes.append((label, _yes_no(getattr(options, name)), _yes_no(value)))
             setattr(options, name, value)
     options.save()

@@ -22,14 +22,12 @@ from .models import SkuVatRate
 from .vat import RateTotal, VatLine, breakdown
 
 ZERO = Decimal("0.00")
-# Lines the channel cancelled: not invoiced, not in the totals (SPEC S5). The words are the
-# channel's own (channels.cdiscount.schemas.CLOSED_LINE_STATUSES); orders stores them as given.
-CANCELLED_LINE_STATUSES = frozenset({"Cancelled", "Refused", "Rejected"})
 
 
 def invoiced_items(order: Order) -> list[OrderItem]:
-    """The order's lines an invoice lists: all but the cancelled ones."""
-    return [item for item in order.items.all() if item.channel_line_status not in CANCELLED_LINE_STATUSES]
+    """The order's lines an invoice lists: all but the cancelled ones, which are out of the
+    order's totals too (SPEC S5, orders.totals)."""
+    return [item for item in order.items.all() if not item.cancelled]
 
 
 def vat_lines(order: Order, company: Company) -> list[VatLine]:

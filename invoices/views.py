@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from orders.choices import Channel
 from orders.selectors import order_for_user_or_404
+from sellercloud.http import AuthenticatedHttpRequest
 from sellercloud.models import Company
 from sellercloud.permissions import Permission, company_for_user_or_404, user_can
 from sellercloud.shell import integrated_channels, toolbox_for
@@ -41,11 +42,11 @@ def _initial(company: Company, rates: list[SkuVatRate]) -> dict[str, object]:
 
 
 @login_required
-def invoice_settings(request: HttpRequest, company_id: int) -> HttpResponse:
+def invoice_settings(request: AuthenticatedHttpRequest, company_id: int) -> HttpResponse:
     """Default options, Per Channel Preferences and VAT rates per SKU; Save needs the
     manage-invoice-settings permission, everyone else of the company reads them."""
-    company = company_for_user_or_404(request.user, company_id)  # type: ignore[arg-type]
-    can_edit = user_can(request.user, Permission.MANAGE_INVOICES, company)  # type: ignore[arg-type]
+    company = company_for_user_or_404(request.user, company_id)
+    can_edit = user_can(request.user, Permission.MANAGE_INVOICES, company)
     rates = list(SkuVatRate.objects.filter(company=company))
     if request.method == "POST":
         if not can_edit:
@@ -70,12 +71,12 @@ def invoice_settings(request: HttpRequest, company_id: int) -> HttpResponse:
     )
 
 
-def _save(request: HttpRequest, company: Company, form: InvoiceSettingsForm) -> bool:
+def _save(request: AuthenticatedHttpRequest, company: Company, form: InvoiceSettingsForm) -> bool:
     """Save a valid form through the service; the outcome becomes a message."""
     try:
         changed = invoice_settings_update(
             company=company,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.user,
             show_prices=form.cleaned_data["show_prices"],
             print_printed_count=form.cleaned_data["print_printed_count"],
             channel_types=form.channel_types(),
@@ -90,13 +91,13 @@ def _save(request: HttpRequest, company: Company, form: InvoiceSettingsForm) -> 
 
 @login_required
 @require_POST
-def print_invoice(request: HttpRequest, order_id: int) -> HttpResponse:
+def print_invoice(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
     """Print Invoice: issues the number at the first print, answers with the PDF."""
-    order = order_for_user_or_404(request.user, order_id)  # type: ignore[arg-type]
-    if not user_can(request.user, Permission.PROCESS_ORDERS, order.company):  # type: ignore[arg-type]
+    order = order_for_user_or_404(request.user, order_id)
+    if not user_can(request.user, Permission.PROCESS_ORDERS, order.company):
         raise PermissionDenied("Printing invoices needs the Process orders permission.")
     try:
-        printed = invoice_print(order=order, by=request.user)  # type: ignore[arg-type]
+        printed = invoice_print(order=order, by=request.user)
     except InvoiceRefused as refused:
         if refused.missing:
             url = reverse("company_edit", args=[order.company_id])

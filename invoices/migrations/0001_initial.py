@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('orders', '0012_orderevent_kind_invoice'),
+        ('orders', '0015_orderevent_kind_invoice'),
         ('sellercloud', '0002_company_legal_details'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -73,6 +73,7 @@ def make_order(company, lines, *, channel=Channel.CDISCOUNT, pay=True, **fields)
             unit_price=Decimal(price),
             shipping=Decimal(ship),
             channel_line_status=status,
+            cancelled=status in ("Cancelled", "Refused", "Rejected"),  # as the download sets it
         )
     if pay:
         PaymentFactory(order=order, amount=order.grand_total, reference=f"cd-{order.channel_order_id}")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0011_tracking_import_jobs'),
+        ('orders', '0014_package_source'),
     ]
 
     operations = [

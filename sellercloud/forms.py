@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from .db import model_field
 from .inputs import IdField
 from .models import Company, Membership, Permission, User
-from .services import COMPANY_EDITABLE_FIELDS
+from .services import COMPANY_CREATE_FIELDS, COMPANY_EDITABLE_FIELDS
 from .tasks import password_reset_send_task
 
 
@@ -58,6 +58,14 @@ class CompanyForm(forms.ModelForm):
         if logo and getattr(logo, "size", 0) > LOGO_MAX_BYTES:
             raise forms.ValidationError("The logo must be at most 1 MB (a PNG or JPEG of a few hundred pixels).")
         return logo
+
+
+class CompanyCreateForm(forms.ModelForm):
+    """Add Company: what a company needs to take orders; its legal details come on Edit."""
+
+    class Meta:
+        model = Company
+        fields = COMPANY_CREATE_FIELDS
 
 
 class EmployeeCreateForm(forms.ModelForm):

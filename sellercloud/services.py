@@ -57,6 +57,25 @@ Grants = Mapping[Company, Iterable[Permission]]
 # --- Companies -------------------------------------------------------------------------------
 
 
+COMPANY_CREATE_FIELDS = ("name", "code", "time_zone", "currency", "default_vat_rate")
+
+
+@transaction.atomic
+def company_create(*, values: Mapping[str, Any], by: User) -> Company:
+    """Add Company (Client Admins only; issue 24): its name, code, time zone and currency. The
+    legal details an invoice needs are filled in on Edit afterwards. Every Client Admin sees it."""
+    if not (by.is_active and by.is_client_admin):
+        raise ServiceError("Only a Client Admin can add a company.")
+    unknown = set(values) - set(COMPANY_CREATE_FIELDS)
+    if unknown:
+        raise ServiceError(f"Not accepted when adding a company: {', '.join(sorted(unknown))}.")
+    company = Company(**values)
+    company.full_clean()  # the code's uniqueness included, with its own message
+    company.save()
+    logger.info("event=company_created company=%s code=%s by=%s", company.pk, company.code, by.pk)
+    return company
+
+
 @transaction.atomic
 def company_update(*, company: Company, changes: Mapping[str, Any], by: User) -> Company:
     """Save the edited details of `company` (Client Admin only; the view checks the role).

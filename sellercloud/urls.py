@@ -32,6 +32,7 @@ auth_patterns = [
 core_patterns = [
     path("", views.home, name="home"),
     path("companies/", views.company_list, name="company_list"),
+    path("companies/add/", views.company_add, name="company_add"),
     path("companies/switch/", views.company_switch, name="company_switch"),
     path("companies/<int:company_id>/", views.company_settings, name="company_settings"),
     path("companies/<int:company_id>/edit/", views.company_edit, name="company_edit"),

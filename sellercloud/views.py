@@ -20,7 +20,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from . import services
-from .forms import CompanyForm, CompanySwitchForm, EmployeeCreateForm, MembershipGridForm, UserEditForm
+from .forms import (
+    CompanyCreateForm,
+    CompanyForm,
+    CompanySwitchForm,
+    EmployeeCreateForm,
+    MembershipGridForm,
+    UserEditForm,
+)
 from .http import AuthenticatedHttpRequest
 from .models import Membership, User
 from .permissions import company_for_user_or_404, user_companies
@@ -55,8 +62,29 @@ def company_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     channels = integrated_channels([company.pk for company in companies])
     rows = [(company, channels.get(company.pk, [])) for company in companies]
     return render(
-        request, "sellercloud/company_list.html", {"title": "Companies", "companies": companies, "rows": rows}
+        request,
+        "sellercloud/company_list.html",
+        {"title": "Companies", "companies": companies, "rows": rows, "can_add": request.user.is_client_admin},
     )
+
+
+@login_required
+def company_add(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Add Company (Client Admins): then on to its Company Settings to fill in the legal details."""
+    admin = _require_client_admin(request)
+    form = CompanyCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        try:
+            company = services.company_create(values=values, by=admin)
+        except (services.ServiceError, ValidationError) as e:
+            messages.error(request, "; ".join(getattr(e, "messages", [str(e)])))
+        else:
+            messages.success(
+                request, f"Company {company.name} added. Fill in its legal details (Edit) before printing invoices."
+            )
+            return redirect("company_settings", company_id=company.pk)
+    return render(request, "sellercloud/company_add.html", {"title": "Add Company", "form": form})
 
 
 @login_required

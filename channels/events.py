@@ -17,6 +17,8 @@ from sellercloud.db import model_field
 from sellercloud.models import User
 
 SOURCE = Channel.CDISCOUNT.label
+# Fields that change only with another one the line already names.
+QUIET_FIELDS = frozenset({"channel_updated_at", "search_name"})
 
 
 # The download -------------------------------------------------------------------------------
@@ -61,7 +63,7 @@ def order_updated_event(*, order: Order, changed: list[str], previous_status: st
     if "channel_status" in changed:
         message = f"Cdiscount: status {previous_status or 'unknown'} -> {order.channel_status}"
     else:
-        labels = ", ".join(str(model_field(Order, f).verbose_name) for f in changed if f != "channel_updated_at")
+        labels = ", ".join(str(model_field(Order, f).verbose_name) for f in changed if f not in QUIET_FIELDS)
         message = f"Cdiscount: order updated ({labels or 'last update time'})"
     return order_event(order=order, kind=EventKind.CHANNEL, message=message, source=SOURCE, data={"fields": changed})
 

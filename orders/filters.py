@@ -35,6 +35,7 @@ from sellercloud.permissions import Permission, user_can
 
 from .choices import Channel, OrderStatus, PaymentStatus, ShippingStatus
 from .models import Order, OrderItem, Package
+from .text import search_text
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -122,8 +123,8 @@ def order_scope(user: User, permission: Permission = Permission.VIEW_ORDERS) -> 
 def search_q(term: str) -> Q:
     """The search box (SPEC S7) as one condition: the order's id is among the matches.
 
-    Exact: Order ID, Channel Order ID, SKU, tracking number. Substring: customer name (terms
-    without digits). Prefix: customer reference. Each part is its own indexed lookup; their
+    Exact: Order ID, Channel Order ID, SKU, tracking number. Substring: customer name, accents
+    and case aside (terms without digits). Prefix: customer reference. Each part is its own indexed lookup; their
     UNION is small, and the outer query then applies the filters and the sort.
     """
     term = term.strip()
@@ -137,7 +138,8 @@ def search_q(term: str) -> Q:
         # A term with a digit is an id, a SKU, a tracking number or a reference, not part of a
         # name; and the trigrams of long digit strings match nearly every row's reference-like
         # text, which would make the name lookup the slowest part of an id search.
-        parts.append(Order.objects.filter(customer_name__icontains=term).values("pk"))
+        # Accents and case aside (orders.text): "Emilie" finds Émilie.
+        parts.append(Order.objects.filter(search_name__contains=search_text(term)).values("pk"))
     if (order_id := parse_id(term)) is not None:  # ASCII digits that fit a bigint: maybe an Order ID
         parts.append(Order.objects.filter(pk=order_id).values("pk"))
     # Model orderings are dropped: a compound statement cannot sort its parts.

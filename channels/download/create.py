@@ -30,6 +30,7 @@ CHANNEL_FIELDS = (
     "ship_by",
     "customer_reference",
     "customer_name",
+    "search_name",
     "billing_address",
     "delivery_mode",
     "currency",

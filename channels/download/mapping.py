@@ -22,6 +22,7 @@ from typing import Any
 
 from channels.cdiscount.schemas import CLOSED_LINE_STATUSES, Address, LineStatus, Order, OrderStatus
 from orders.links import http_url_or_empty
+from orders.text import search_text
 from orders.totals import totals_of
 
 UNPAID = frozenset({OrderStatus.PROCESSING, OrderStatus.WAITING_ACCEPTANCE, OrderStatus.ACCEPTED})
@@ -100,6 +101,7 @@ class OrderData:
     ship_by: datetime | None
     customer_reference: str
     customer_name: str
+    search_name: str  # customer_name as search compares it (orders.text)
     billing_address: dict[str, str]
     shipping_address: dict[str, str] | None  # exists from InPreparation only
     delivery_mode: str
@@ -169,6 +171,7 @@ def map_order(order: Order) -> OrderData:
     billing = address_dict(order.billing_address)
     shipping = address_dict(order.shipping_address) or None
     name_source = order.billing_address or order.shipping_address
+    customer_name = name_source.full_name if name_source else ""
     deliveries = [line.delivery for line in order.lines if line.delivery is not None]
     ship_by = order.shipped_at_max or next((d.shipped_at_max for d in deliveries if d.shipped_at_max), None)
     cancel_lines = sorted(line.order_line_id for line in order.lines if line.status == LineStatus.CANCEL_REQUEST)
@@ -192,7 +195,8 @@ def map_order(order: Order) -> OrderData:
         bucket=bucket(order.status),
         ship_by=ship_by,
         customer_reference=order.customer_reference or "",
-        customer_name=name_source.full_name if name_source else "",
+        customer_name=customer_name,
+        search_name=search_text(customer_name),
         billing_address=billing,
         shipping_address=shipping,
         delivery_mode=next((d.mode for d in deliveries if d.mode), "") or "",

@@ -27,6 +27,7 @@ from ..choices import (
     UploadStatus,
 )
 from ..links import http_url_or_empty, validate_http_url
+from ..text import search_text
 
 ZERO = Decimal("0.00")
 
@@ -86,6 +87,9 @@ class Order(models.Model):
 
     customer_reference = models.CharField(max_length=100, blank=True)
     customer_name = models.CharField(max_length=200, blank=True)
+    # The name as search compares it (orders.text.search_text): set by save() and by the bulk
+    # writers (the download's create and update, seed_orders), never typed.
+    search_name = models.CharField(max_length=200, blank=True, editable=False)
     # Cdiscount gives neither; other channels do.
     customer_email = models.EmailField(blank=True)
     customer_phone = models.CharField(max_length=40, blank=True)
@@ -138,6 +142,13 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"Order {self.pk} ({self.get_channel_display()} {self.channel_order_id})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_name = search_text(self.customer_name)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "customer_name" in fields:
+            kwargs["update_fields"] = [*fields, "search_name"]
+        super().save(*args, **kwargs)
 
     @property
     def is_cdiscount(self) -> bool:

@@ -26,6 +26,7 @@ from faker import Faker
 from channels.models import CdiscountAccount
 from orders.choices import Channel, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
 from orders.models import Order, OrderItem, Package
+from orders.text import search_text
 from orders.totals import totals_of
 from sellercloud.models import Company
 
@@ -184,6 +185,7 @@ class OrderGenerator:
             "ship_confirmed_at": order_date + timedelta(days=2) if shipped else None,
             "customer_reference": f"{rng.randrange(10**7, 10**8)}-{_base36(order_id % 46656):>03}",
             "customer_name": f"{first} {last}",
+            "search_name": search_text(f"{first} {last}"),
             "subtotal": totals.subtotal,
             "shipping_total": totals.shipping_total,
             "grand_total": totals.grand_total,

@@ -221,8 +221,8 @@ class DownloadOrdersForm(_Form):
     """Actions > Download Orders: optional From / To dates (company time zone). Without dates it
     is an ordinary run; with dates a backfill that never moves the watermark (SPEC S6)."""
 
-    date_from = BoundedDateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = BoundedDateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BoundedDateField(label="From", required=False)
+    date_to = BoundedDateField(label="To", required=False)
 
     def __init__(self, *args: Any, time_zone: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from orders.choices import EventKind
 from orders.models import OrderEvent, Package
+from sellercloud.dates import DATETIME_FORMAT
 from sellercloud.http import AuthenticatedHttpRequest
 from sellercloud.models import Company
 from sellercloud.permissions import Permission, company_for_user_or_404, user_can
@@ -93,7 +94,7 @@ def _managed_account(
 def _local(value: datetime | None, company: Company) -> str:
     if value is None:
         return "—"
-    return timezone.localtime(value, ZoneInfo(company.time_zone)).strftime("%d/%m/%Y %H:%M")
+    return timezone.localtime(value, ZoneInfo(company.time_zone)).strftime(DATETIME_FORMAT)
 
 
 def _actions(request: AuthenticatedHttpRequest, company: Company, account: CdiscountAccount) -> list[MenuItem]:

@@ -167,24 +167,22 @@ class OrderFilterForm(forms.Form):
         label="Order Status",
         choices=OrderStatus.choices,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 3}),
+        widget=forms.CheckboxSelectMultiple,
     )
     payment_status = forms.MultipleChoiceField(
         label="Payment Status",
         choices=PaymentStatus.choices,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 3}),
+        widget=forms.CheckboxSelectMultiple,
     )
     shipping_status = forms.MultipleChoiceField(
         label="Shipping Status",
         choices=ShippingStatus.choices,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 3}),
+        widget=forms.CheckboxSelectMultiple,
     )
-    date_from = BoundedDateField(
-        label="Order Date from", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = BoundedDateField(label="Order Date to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BoundedDateField(label="Order Date from", required=False)
+    date_to = BoundedDateField(label="Order Date to", required=False)
     q = forms.CharField(
         label="Search",
         required=False,

@@ -79,7 +79,7 @@ class RefundForm(forms.Form):
 
     payment = PaymentChoiceField(queryset=Payment.objects.none(), label="Operation Type", empty_label=None)
     amount = MoneyField(label="Amount To Refund")
-    refund_date = BoundedDateField(label="Refund Date", widget=forms.DateInput(attrs={"type": "date"}))
+    refund_date = BoundedDateField(label="Refund Date")
     notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
     refund_method = forms.ChoiceField(label="Refund Method", choices=[("", "—")] + RefundMethod.choices, required=False)
     reference_number = forms.CharField(label="Reference Number", max_length=100, required=False)
@@ -114,7 +114,7 @@ class ShipForm(forms.Form):
     tracking_url = forms.CharField(
         label="Tracking URL", max_length=500, required=False, help_text="http:// or https://, no spaces."
     )
-    ship_date = BoundedDateField(label="Ship date", widget=forms.DateInput(attrs={"type": "date"}))
+    ship_date = BoundedDateField(label="Ship date")
     shipping_cost = MoneyField(label="Shipping cost", initial=Decimal("0.00"))
 
     def __init__(self, *args: Any, order: Order, templates: dict[str, str], **kwargs: Any) -> None:

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from django.db import models
 from django.utils import timezone
 
+from sellercloud.dates import date_text
+
 from .channel_registry import adapter_for
 from .choices import LIVE_UPLOAD_STATUSES, PAID_STATUSES, OrderStatus, ShippingStatus
 from .models import Order
@@ -77,7 +79,7 @@ class Action(models.TextChoices):
 
 def _date(order: Order, value: datetime | None) -> str:
     """A date as the order's company sees it (its time zone, not the server's)."""
-    return timezone.localtime(value, ZoneInfo(order.company.time_zone)).date().isoformat() if value else ""
+    return date_text(timezone.localtime(value, ZoneInfo(order.company.time_zone))) if value else ""
 
 
 def is_paid(order: Order) -> bool:

@@ -20,6 +20,8 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from .dates import DATE_INPUT_FORMATS, DATE_PLACEHOLDER, DateTextInput, date_text
+
 __all__ = [
     "EARLIEST_DATE",
     "ID_MAX",
@@ -120,11 +122,19 @@ def date_bounds() -> tuple[date, date]:
 
 
 class BoundedDateField(forms.DateField):
-    """A DateField that refuses a date outside date_bounds(), saying which dates it takes.
+    """A DateField that refuses a date outside date_bounds(), saying which dates it takes. Typed
+    and shown as dd/mm/yyyy (sellercloud.dates), ISO also taken.
 
     Narrower rules (not in the future, not before the order date) stay with the services; this
     one only keeps dates where the code around them works.
     """
+
+    widget = DateTextInput
+    default_error_messages = {"invalid": f"Enter a date as {DATE_PLACEHOLDER}, such as 31/12/2026."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", DATE_INPUT_FORMATS)
+        super().__init__(**kwargs)
 
     def validate(self, value: date | None) -> None:
         super().validate(value)
@@ -133,5 +143,5 @@ class BoundedDateField(forms.DateField):
         earliest, latest = date_bounds()
         if not earliest <= value <= latest:
             raise forms.ValidationError(
-                f"Enter a date from {earliest:%Y-%m-%d} to {latest:%Y-%m-%d}.", code="out_of_range"
+                f"Enter a date from {date_text(earliest)} to {date_text(latest)}.", code="out_of_range"
             )

@@ -20,6 +20,7 @@ from channels.cdiscount.exceptions import ChannelAPIError
 from channels.cdiscount.schemas import OrderStatus as CdiscountStatus
 from channels.models import CdiscountAccount
 from orders.models import Order
+from sellercloud.dates import DATE_FORMAT
 
 from .upsert import order_upsert_from_cdiscount
 
@@ -61,7 +62,7 @@ def read_back(
     if item.order is None:
         return None
     status = item.order.status
-    day = timezone.localtime(item.order.updated_at, ZoneInfo(account.company.time_zone)).strftime("%d/%m/%Y")
+    day = timezone.localtime(item.order.updated_at, ZoneInfo(account.company.time_zone)).strftime(DATE_FORMAT)
     if status in _CLOSED:
         words = f"Cdiscount {_CLOSED[status]} this order on {day}."
     else:

@@ -22,6 +22,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
+from sellercloud.dates import DATE_FORMAT, DATETIME_FORMAT
 from sellercloud.http import AuthenticatedHttpRequest
 from sellercloud.models import SavedView, User
 from sellercloud.permissions import user_can
@@ -101,17 +102,17 @@ def _grid_rows(orders: list[Order]) -> list[GridRow]:
                 channel=CHANNEL_LABELS.get(order.channel, order.channel),
                 channel_order_id=order.channel_order_id,
                 company=order.company.name,
-                order_date=order.order_date.astimezone(zone).strftime("%d/%m/%Y %H:%M"),
+                order_date=order.order_date.astimezone(zone).strftime(DATETIME_FORMAT),
                 customer=order.customer_name,
                 status=order.status,
                 status_label=STATUS_LABELS.get(order.status, order.status),
                 payment_status=PAYMENT_LABELS.get(order.payment_status, order.payment_status),
                 shipping_status=SHIPPING_LABELS.get(order.shipping_status, order.shipping_status),
-                ship_confirmed=order.ship_confirmed_at.astimezone(zone).strftime("%d/%m/%Y")
+                ship_confirmed=order.ship_confirmed_at.astimezone(zone).strftime(DATE_FORMAT)
                 if order.ship_confirmed_at
                 else "",
                 grand_total=f"{order.grand_total} {order.currency}",
-                ship_by=order.ship_by.astimezone(zone).strftime("%d/%m/%Y") if order.ship_by else "",
+                ship_by=order.ship_by.astimezone(zone).strftime(DATE_FORMAT) if order.ship_by else "",
             )
         )
     return rows

@@ -47,7 +47,8 @@ def page(browser_viewport: dict[str, int]) -> Iterator[object]:
                 "--no-first-run",
             ],
         )
-        context = browser.new_context(viewport=browser_viewport)
+        # en-US, where a browser date input shows mm/dd/yyyy: ours must show dd/mm/yyyy anyway.
+        context = browser.new_context(viewport=browser_viewport, locale="en-US")
         context.add_init_script(REPORT_VIOLATIONS)
         context.on(
             "console",

@@ -346,7 +346,7 @@ def test_download_orders_dates_outside_the_sane_range_queue_nothing(manager_clie
     response = manager_client.post(url, dates)
 
     assert response.status_code == 200
-    assert "Enter a date from 2000-01-01 to " in response.content.decode()
+    assert "Enter a date from 01/01/2000 to " in response.content.decode()
     assert not SyncRun.objects.exists()
 
 

@@ -231,7 +231,7 @@ def test_all_filtered_orders_with_a_filter_not_applied_changes_nothing(processor
     )
 
     html = response.content.decode()
-    assert "Nothing was done: Order Date to: Enter a date from 2000-01-01 to " in html
+    assert "Nothing was done: Order Date to: Enter a date from 01/01/2000 to " in html
     assert "Correct the filters before acting on all matching orders." in html
     order.refresh_from_db()
     assert order.status == OrderStatus.IN_PROCESS

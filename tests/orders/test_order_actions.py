@@ -221,7 +221,7 @@ def test_refund_refuses_future_date_date_before_the_order_and_missing_notes(admi
         ({"refund_date": future, "notes": "n"}, "Refund Date cannot be in the future."),
         ({"refund_date": past, "notes": "n"}, "Refund Date cannot be before the order date."),
         ({"notes": ""}, "This field is required."),
-        ({"notes": "n", "refund_date": "not a date"}, "Enter a valid date."),
+        ({"notes": "n", "refund_date": "not a date"}, "Enter a date as dd/mm/yyyy, such as 31/12/2026."),
     ]:
         response = post(admin_client, "refund", paid_order, refund_data(form, **changes))
         assert message in response.content.decode()
@@ -504,7 +504,7 @@ def test_ship_and_refund_dates_outside_the_sane_range_say_which_dates_work(admin
 
     for name, data in (("ship", ship_data(ship_date=day)), ("refund", refund)):
         response = post(admin_client, name, paid_order, data)
-        assert "Enter a date from 2000-01-01 to " in response.content.decode()
+        assert "Enter a date from 01/01/2000 to " in response.content.decode()
     assert snapshot(paid_order) == before
 
 

@@ -79,7 +79,7 @@ def test_bounded_date_field_takes_2000_to_a_year_from_today():
     assert field.clean(latest.isoformat()) == latest
     assert field.clean("") is None
     for text in ("1999-12-31", "0001-01-01", "9999-12-31", (latest + timedelta(days=1)).isoformat()):
-        with pytest.raises(forms.ValidationError, match=f"Enter a date from 2000-01-01 to {latest:%Y-%m-%d}."):
+        with pytest.raises(forms.ValidationError, match=f"Enter a date from 01/01/2000 to {latest:%d/%m/%Y}."):
             field.clean(text)
 
 

@@ -28,6 +28,8 @@ class OrderAction:
     url_name: str
     confirm: str = ""  # set: posted straight from the menu after this question (no form page)
     hidden_unless_allowed: bool = False  # absent from the menu while the order refuses it
+    # What to do instead: while the order refuses this action, its reason links these (when allowed).
+    instead: tuple[Action, ...] = ()
 
     @property
     def label(self) -> str:
@@ -37,7 +39,7 @@ class OrderAction:
 P = Permission
 # In the menu's order (SPEC S7).
 ORDER_ACTIONS: tuple[OrderAction, ...] = (
-    OrderAction(Action.CANCEL, P.CANCEL_ORDERS, "orders:cancel"),
+    OrderAction(Action.CANCEL, P.CANCEL_ORDERS, "orders:cancel", instead=(Action.CREATE_RMA, Action.REFUND)),
     # Issue Refund is offered once a payment exists, as Sellercloud does.
     OrderAction(Action.REFUND, P.ISSUE_REFUNDS, "orders:refund", hidden_unless_allowed=True),
     OrderAction(Action.SHIP, P.PROCESS_ORDERS, "orders:ship"),
@@ -51,6 +53,7 @@ ORDER_ACTIONS: tuple[OrderAction, ...] = (
     OrderAction(Action.RESOLVE_PROBLEM, P.PROCESS_ORDERS, "orders:resolve_problem"),
     OrderAction(Action.ADD_NOTE, P.PROCESS_ORDERS, "orders:add_note"),
     OrderAction(Action.EDIT_ADDRESS, P.PROCESS_ORDERS, "orders:edit_address"),
+    OrderAction(Action.CREATE_RMA, P.MANAGE_RMAS, "orders:create_rma"),
 )
 # The channel's order actions are listed right after this one.
 CHANNEL_ACTIONS_AFTER = Action.SHIP

@@ -113,3 +113,5 @@ class EventKind(models.TextChoices):
     ADDRESS = "address", "Address"
     PROBLEM = "problem", "Problem"
     INVOICE = "invoice", "Invoice"
+    RMA = "rma", "RMA"
+    REPLACEMENT = "replacement", "Replacement"

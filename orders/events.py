@@ -14,8 +14,9 @@ from typing import Any
 from sellercloud.models import User
 
 from .choices import EventKind, OrderStatus
-from .models import Order, OrderEvent, Package, Payment, Refund
+from .models import RMA, Order, OrderEvent, Package, Payment, Refund
 from .money import money_text
+from .rma_choices import Resolution, RMAStatus
 
 
 def order_event(
@@ -104,22 +105,27 @@ def refund_issued_event(
     reference_number: str,
     payment_status: str,
     channel_note: str,
+    rma: RMA | None = None,
 ) -> OrderEvent:
+    data: dict[str, Any] = {
+        "amount": str(amount),
+        "payment_id": payment.pk,
+        "refund_date": refund_date.isoformat(),
+        "refund_method": refund_method,
+        "reference_number": reference_number,
+        "payment_status": payment_status,
+    }
+    of = ""
+    if rma is not None:
+        of, data["rma_id"] = f" from {rma.number}", rma.pk
     return order_event(
         order=order,
         kind=EventKind.REFUND,
         message=_with_note(
-            f"Refund of {money_text(amount, payment.currency)} ({payment.operation_type}): {notes}", channel_note
+            f"Refund of {money_text(amount, payment.currency)} ({payment.operation_type}){of}: {notes}", channel_note
         ),
         user=by,
-        data={
-            "amount": str(amount),
-            "payment_id": payment.pk,
-            "refund_date": refund_date.isoformat(),
-            "refund_method": refund_method,
-            "reference_number": reference_number,
-            "payment_status": payment_status,
-        },
+        data=data,
     )
 
 
@@ -183,4 +189,74 @@ def address_edited_event(
         message="Shipping address edited: " + ("; ".join(changes) or "no change"),
         user=by,
         data={"before": before, "after": after},
+    )
+
+
+# Returns (issue 22): every line names its RMA in data["rma_id"], so RMA Details lists its own.
+
+
+def rma_created_event(*, order: Order, by: User, rma: RMA, lines: list[tuple[str, int, str]]) -> OrderEvent:
+    """`lines`: (SKU, quantity, reason) of each returned item."""
+    returned = ", ".join(f"{qty} x {sku} ({reason})" for sku, qty, reason in lines)
+    return order_event(
+        order=order,
+        kind=EventKind.RMA,
+        message=f"{rma.number} created: {returned}",
+        user=by,
+        data={"rma_id": rma.pk, "number": rma.number, "lines": [list(line) for line in lines]},
+    )
+
+
+def rma_received_event(*, rma: RMA, by: User, lines: list[tuple[str, int, str]], received_status: str) -> OrderEvent:
+    """`lines`: (SKU, quantity received now, condition label)."""
+    received = ", ".join(f"{qty} x {sku} ({condition})" for sku, qty, condition in lines)
+    return order_event(
+        order=rma.order,
+        kind=EventKind.RMA,
+        message=f"{rma.number} return received: {received}",
+        user=by,
+        data={"rma_id": rma.pk, "lines": [list(line) for line in lines], "received_status": received_status},
+    )
+
+
+def rma_resolution_event(*, rma: RMA, by: User, skus: list[str], resolution: str, comment: str) -> OrderEvent:
+    label = Resolution(resolution).label
+    message = f"{rma.number} resolution {label} for {', '.join(skus)}"
+    return order_event(
+        order=rma.order,
+        kind=EventKind.RMA,
+        message=_with_note(message, comment),
+        user=by,
+        data={"rma_id": rma.pk, "skus": skus, "resolution": resolution, "comment": comment},
+    )
+
+
+def rma_status_event(*, rma: RMA, by: User, status_before: str, note: str = "") -> OrderEvent:
+    """Put On Hold, Release, Close, Cancel: the RMA's status moved from `status_before`."""
+    message = f"{rma.number} {RMAStatus(status_before).label} → {RMAStatus(rma.status).label}"
+    return order_event(
+        order=rma.order,
+        kind=EventKind.RMA,
+        message=_with_note(message, note),
+        user=by,
+        data={"rma_id": rma.pk, "from": status_before, "to": rma.status, "note": note},
+    )
+
+
+def replacement_created_events(*, rma: RMA, by: User, replacement: Order, sku: str, quantity: int) -> None:
+    """One line on each order: the original names its replacement, the replacement its original."""
+    data = {"rma_id": rma.pk, "original_id": rma.order_id, "replacement_id": replacement.pk, "sku": sku}
+    order_event(
+        order=rma.order,
+        kind=EventKind.REPLACEMENT,
+        message=f"Replacement order {replacement.pk} created from {rma.number}: {quantity} x {sku}",
+        user=by,
+        data=data,
+    )
+    order_event(
+        order=replacement,
+        kind=EventKind.REPLACEMENT,
+        message=f"Replacement of order {rma.order_id} ({rma.number}): {quantity} x {sku}, nothing to pay",
+        user=by,
+        data=data,
     )

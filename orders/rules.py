@@ -75,6 +75,7 @@ class Action(models.TextChoices):
     RESOLVE_PROBLEM = "resolve_problem", "Resolve Problem"
     ADD_NOTE = "add_note", "Add Note"
     EDIT_ADDRESS = "edit_address", "Edit Shipping Address"
+    CREATE_RMA = "create_rma", "Create RMA"
 
 
 def _date(order: Order, value: datetime | None) -> str:
@@ -111,7 +112,8 @@ def why_not(order: Order, action: str) -> str | None:
             return "The order is Canceled: it cannot be shipped."
         if status == S.ON_HOLD:
             return "The order is On Hold: release the hold first."
-        if not is_paid(order):
+        # A replacement order has nothing to pay (its Grand Total is 0): it ships without payment.
+        if not is_paid(order) and order.replacement_of_id is None:
             return "The order is not paid: ship it once its payment has arrived."
         adapter = adapter_for(order)
         if adapter.one_parcel_per_order and has_live_package(order):
@@ -134,6 +136,13 @@ def why_not(order: Order, action: str) -> str | None:
             return "The order has shipped: its shipping address can no longer change."
         return None
     if action == Action.ADD_NOTE:
+        return None
+    if action == Action.CREATE_RMA:
+        # Goods come back only once they left (SPEC S8); what is left to return is the service's check.
+        if status == S.CANCELED:
+            return "The order is Canceled: there is nothing to return."
+        if order.shipping_status == ShippingStatus.UNSHIPPED:
+            return "The order has not shipped: there is nothing to return yet."
         return None
     raise ValueError(f"Unknown order action {action!r}")
 

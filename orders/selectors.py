@@ -22,12 +22,13 @@ from sellercloud.permissions import Permission, user_can, user_companies
 from sellercloud.shell import MenuItem
 
 from .action_registry import registered_annotations, registered_order_actions
-from .actions import CHANNEL_ACTIONS_AFTER, ORDER_ACTIONS
+from .actions import CHANNEL_ACTIONS_AFTER, ORDER_ACTIONS, order_action
 from .channel_registry import adapter_for
-from .models import ChannelPayload, Order, OrderEvent, Package, Payment, Refund
+from .choices import ShippingStatus
+from .models import RMA, ChannelPayload, Order, OrderEvent, Package, Payment, Refund
 from .payments import refundable_amount
 from .profit import ProfitAndLoss, order_profit_and_loss
-from .rules import why_not
+from .rules import Action, why_not
 
 # --- Lookup -----------------------------------------------------------------------------------
 
@@ -48,7 +49,7 @@ def details_queryset() -> Any:
     return queryset.prefetch_related(
         "items",
         "payments",
-        Prefetch("refunds", queryset=Refund.objects.select_related("user")),
+        Prefetch("refunds", queryset=Refund.objects.select_related("user", "rma")),
         Prefetch("packages", queryset=Package.objects.select_related("created_by")),
         Prefetch("events", queryset=OrderEvent.objects.select_related("user")),
         Prefetch("payloads", queryset=ChannelPayload.objects.order_by("-received_at", "-id")),
@@ -181,6 +182,8 @@ class OrderDetails:
     actions: list[MenuItem]
     allowed: dict[str, bool] = field(default_factory=dict)  # action value -> offered and permitted
     package_rows: list[PackageRow] = field(default_factory=list)
+    rmas: list[RMA] = field(default_factory=list)
+    replacements: list[Order] = field(default_factory=list)
 
 
 def package_upload_action(order: Order, package: Package, user: User) -> MenuItem | None:
@@ -213,6 +216,16 @@ def _channel_items(order: Order, user: User, allowed: dict[str, bool]) -> list[M
     return items
 
 
+def _instead_links(order: Order, user: User, instead: tuple[Action, ...]) -> tuple[tuple[str, str], ...]:
+    """Links to the actions a refused one points to (Create RMA, Issue Refund), those allowed now."""
+    links = []
+    for action in instead:
+        declared = order_action(action)
+        if user_can(user, declared.permission, order.company) and not why_not(order, action):
+            links.append((declared.label, reverse(declared.url_name, args=[order.pk])))
+    return tuple(links)
+
+
 def order_actions_menu(order: Order, user: User) -> tuple[list[MenuItem], dict[str, bool]]:
     """The Actions menu, from the declarations of orders.actions: an action the user may not do
     is absent; one hidden unless allowed is absent while the order refuses it; any other action
@@ -227,7 +240,10 @@ def order_actions_menu(order: Order, user: User) -> tuple[list[MenuItem], dict[s
                 allowed[declared.action.value] = not reason
                 url = reverse(declared.url_name, args=[order.pk])
                 method = "post" if declared.confirm else "get"
-                items.append(MenuItem(declared.label, url, method, disabled_reason=reason, confirm=declared.confirm))
+                links = _instead_links(order, user, declared.instead) if reason else ()
+                items.append(
+                    MenuItem(declared.label, url, method, disabled_reason=reason, confirm=declared.confirm, links=links)
+                )
         if declared.action == CHANNEL_ACTIONS_AFTER:
             items.extend(_channel_items(order, user, allowed))
     # Then the actions other apps register (Print Invoice), shown disabled with their reason.
@@ -260,4 +276,7 @@ def order_details_context(*, order_id: int, user: User) -> OrderDetails:
         actions=actions,
         allowed=allowed,
         package_rows=[PackageRow(p, package_upload_action(order, p, user)) for p in packages],
+        # Only a shipped order has RMAs and replacements: an unshipped one pays no query for them.
+        rmas=list(order.rmas.all()) if order.shipping_status != ShippingStatus.UNSHIPPED else [],
+        replacements=list(order.replacements.all()) if order.shipping_status != ShippingStatus.UNSHIPPED else [],
     )

@@ -28,9 +28,10 @@ from .events import (
     shipped_event,
 )
 from .links import is_http_url
-from .models import Order, Package, Payment, Refund
+from .models import RMA, Order, Package, Payment, Refund
 from .money import MoneyError, check_money
 from .payments import order_refresh_payment_status, refundable_amount
+from .rma_rules import rma_refund_error
 from .rules import (
     Action,
     OrderRuleError,
@@ -137,12 +138,14 @@ def refund_issue(
     form_token: uuid.UUID,
     refund_method: str = "",
     reference_number: str = "",
+    rma: RMA | None = None,
 ) -> Refund:
     """Issue Refund (SPEC S8): an internal refund that keeps Payment Status and Profit & Loss right.
 
     The form's one-time token makes a repeated post return the first refund instead of a second
     one. Under the order's row lock the refundable amount is checked again, so two refunds racing
-    for the last euro leave one.
+    for the last euro leave one. From an RMA (issue 22) it is also at most what the RMA's items
+    are worth, less what was refunded against it (the RMA is locked after the order).
     """
     order = locked(order)
     existing = Refund.objects.filter(form_token=form_token).first()
@@ -169,6 +172,12 @@ def refund_issue(
             f"Amount To Refund ({amount} {payment.currency}) is more than what is still refundable "
             f"for {payment.operation_type} ({refundable} {payment.currency})."
         )
+    if rma is not None:
+        rma = (
+            RMA.objects.select_for_update(of=("self",)).prefetch_related("refunds", "items__order_item").get(pk=rma.pk)
+        )
+        if reason := rma_refund_error(rma, order, amount):
+            raise OrderRuleError(reason)
     if refund_date > company_today(order):
         raise OrderRuleError("Refund Date cannot be in the future.")
     if refund_date < _order_day(order):
@@ -184,6 +193,7 @@ def refund_issue(
         reference_number=reference_number.strip(),
         user=by,
         form_token=form_token,
+        rma=rma,
     )
     status = order_refresh_payment_status(order=order)
     refund_issued_event(
@@ -197,6 +207,7 @@ def refund_issue(
         reference_number=reference_number,
         payment_status=status,
         channel_note=adapter_for(order).refund_note(order),
+        rma=rma,
     )
     hooks.order_refunded(order_id=order.pk, refund_id=refund.pk)
     return refund

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .rma import views as rma_views
 from .views import actions, detail
 
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     path("<int:order_id>/resolve-problem/", actions.order_resolve_problem, name="resolve_problem"),
     path("<int:order_id>/note/", actions.order_add_note, name="add_note"),
     path("<int:order_id>/address/", actions.order_edit_address, name="edit_address"),
+    path("<int:order_id>/rma/", rma_views.rma_create, name="create_rma"),
     # The actions the order's channel offers (orders.channel_registry), e.g. Accept Order.
     path("<int:order_id>/channel/<slug:key>/", actions.order_channel_action, name="channel_action"),
     path(

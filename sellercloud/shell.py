@@ -45,6 +45,8 @@ class MenuItem:
     disabled_reason: str = ""
     confirm: str = ""  # a question asked before a POST ("Deactivate jdupre?")
     fields: dict[str, str] = field(default_factory=dict)  # hidden inputs sent with a POST
+    # (label, url) of what to do instead, shown under a disabled item's reason as links.
+    links: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_post(self) -> bool:

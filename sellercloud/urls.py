@@ -49,5 +49,6 @@ urlpatterns = [
     path("", include(core_patterns)),
     path("orders/", include("orders.urls")),
     path("", include("invoices.urls")),
+    path("rmas/", include("orders.rma.urls")),
     path("", include("channels.urls")),
 ]

@@ -1,5 +1,5 @@
 """Orders and everything that happens to them (SPEC S4): the order, its lines, payments, refunds,
-packages, history and channel payloads in `orders`; Import Tracking's jobs in `tracking_import`."""
+packages, history and channel payloads in `orders`; returns in `rma`; Import Tracking's jobs in `tracking_import`."""
 
 from .orders import (
     ZERO,
@@ -13,6 +13,7 @@ from .orders import (
     Refund,
     money,
 )
+from .rma import RMA, ReturnReason, RMAItem, RMASequence
 from .tracking_import import TrackingImportJob, TrackingImportRow
 
 __all__ = [
@@ -24,7 +25,11 @@ __all__ = [
     "OrderItem",
     "Package",
     "Payment",
+    "RMA",
+    "RMAItem",
+    "RMASequence",
     "Refund",
+    "ReturnReason",
     "TrackingImportJob",
     "TrackingImportRow",
     "money",

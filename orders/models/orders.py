@@ -101,6 +101,10 @@ class Order(models.Model):
         null=True, blank=True, help_text="Set when a user edits it: downloads then leave it alone."
     )
     delivery_mode = models.CharField(max_length=100, blank=True)
+    # A replacement order (RMA resolution Replace / Exchange) points to the order it replaces.
+    replacement_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replacements"
+    )
 
     currency = models.CharField(max_length=3, default="EUR")
     subtotal = money("Subtotal")
@@ -168,6 +172,8 @@ class OrderItem(models.Model):
     quantity = models.PositiveIntegerField(default=1)
     unit_price = money("Unit price")
     shipping = money("Shipping")
+    # Taken off the line's amount (orders.totals): a replacement order's lines are free.
+    discount = money("Discount")
     commission_with_vat = money("Commission (incl. VAT)")
     commission_without_vat = money("Commission (excl. VAT)")
     channel_line_status = models.CharField(max_length=40, blank=True)
@@ -241,6 +247,8 @@ class Refund(models.Model):
     # line id, or "order" for the whole order), so that it is recorded once.
     source = models.CharField(max_length=40, blank=True)
     channel_key = models.CharField(max_length=100, blank=True)
+    # The return it refunds, when issued from an RMA (at most what the RMA's items are worth).
+    rma = models.ForeignKey("orders.RMA", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -30,6 +30,13 @@ _TONES = {
     "failed": "bad",
     "not_required": "off",
     "withdrawn": "off",
+    # RMAs (orders.rma_choices): on_hold is shared with Order Status.
+    "open": "info",
+    "closed": "ok",
+    "cancelled": "off",
+    "not_received": "off",
+    "partially_received": "warn",
+    "received": "ok",
 }
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -279,11 +279,15 @@ class OrderFilterForm(forms.Form):
 # --- Paging ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class OrderPage:
-    """One page of the grid, without an exact total (SPEC S7: "1-50 of many")."""
+Row = TypeVar("Row")
 
-    orders: list[Order]
+
+@dataclass
+class OrderPage(Generic[Row]):
+    """One page of the grid, without an exact total (SPEC S7: "1-50 of many"). Manage RMAs pages
+    its RMAs the same way."""
+
+    orders: list[Row]
     number: int
     per_page: int
     has_next: bool
@@ -319,7 +323,7 @@ class OrderPage:
         return numbers
 
 
-def order_page(qs: QuerySet[Order], *, ordering: tuple[str, ...], number: int, per_page: int) -> OrderPage:
+def order_page(qs: QuerySet[Order], *, ordering: tuple[str, ...], number: int, per_page: int) -> OrderPage[Order]:
     """Page `number` of `qs` in `ordering`, in one SQL query (see the module docstring)."""
     offset = (number - 1) * per_page
     page_ids = qs.order_by(*ordering).values("pk")[offset : offset + per_page + 1]

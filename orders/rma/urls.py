@@ -3,11 +3,12 @@ Create RMA of an order, and the company's return reasons."""
 
 from django.urls import path
 
-from . import views
+from . import manage, settings_views, views
 
 app_name = "rmas"
 
 urlpatterns = [
+    path("", manage.rma_list, name="list"),
     path("<int:rma_id>/", views.rma_detail, name="detail"),
     path("<int:rma_id>/receive/", views.rma_receive, name="receive"),
     path("<int:rma_id>/resolution/", views.rma_resolution, name="resolution"),
@@ -16,4 +17,6 @@ urlpatterns = [
     path("<int:rma_id>/release/", views.rma_release, name="release"),
     path("<int:rma_id>/close/", views.rma_close, name="close"),
     path("<int:rma_id>/cancel/", views.rma_cancel, name="cancel"),
+    path("settings/<int:company_id>/", settings_views.return_settings, name="return_settings"),
+    path("settings/<int:company_id>/toggle/", settings_views.return_reason_toggle, name="return_reason_toggle"),
 ]

@@ -40,7 +40,7 @@ def test_navigation_keeps_its_sections_entries_and_order_for_a_client_admin(clie
     html = client.get(reverse("home")).content.decode()
 
     assert rendered_navigation(html) == [
-        ("Orders", [("/orders/", "Manage Orders")]),
+        ("Orders", [("/orders/", "Manage Orders"), ("/rmas/", "Manage RMAs")]),
         ("Settings", [(f"/companies/{company.pk}/", "Company Settings"), ("/users/", "Users")]),
         ("Sync", [("/sync-log/", "Sync Log")]),
     ]
@@ -53,7 +53,7 @@ def test_navigation_hides_users_from_an_employee_and_company_settings_without_a_
     client.force_login(employee)
 
     assert rendered_navigation(client.get(reverse("home")).content.decode()) == [
-        ("Orders", [("/orders/", "Manage Orders")]),
+        ("Orders", [("/orders/", "Manage Orders"), ("/rmas/", "Manage RMAs")]),
         ("Settings", [(f"/companies/{company.pk}/", "Company Settings")]),
         ("Sync", [("/sync-log/", "Sync Log")]),
     ]
@@ -61,7 +61,7 @@ def test_navigation_hides_users_from_an_employee_and_company_settings_without_a_
     employee.memberships.all().delete()
 
     assert rendered_navigation(client.get(reverse("home")).content.decode()) == [
-        ("Orders", [("/orders/", "Manage Orders")]),
+        ("Orders", [("/orders/", "Manage Orders"), ("/rmas/", "Manage RMAs")]),
         ("Sync", [("/sync-log/", "Sync Log")]),
     ]
 
@@ -84,12 +84,14 @@ def test_toolbox_keeps_its_groups_entries_and_order(client):
     assert [(e.label, e.group, e.url) for e in response.context["toolbox"]] == [
         ("General Settings", "Cdiscount", f"/companies/{company.pk}/cdiscount/"),
         ("Invoice Settings", "", f"/companies/{company.pk}/invoice-settings/"),
+        ("Return Settings", "", f"/rmas/settings/{company.pk}/"),
     ]
     assert rendered_toolbox(response.content.decode()) == [
         ("", "Company Details", ""),
         ("Cdiscount", "", ""),
         ("", "General Settings", ""),
         ("", "Invoice Settings", ""),
+        ("", "Return Settings", ""),
     ]
 
 

@@ -130,11 +130,12 @@ def unregister(channel: str) -> None:
 
 
 def adapter_for(order: Order | Any) -> ChannelAdapter:
-    """The adapter of the order's channel, or the plain one."""
+    """The adapter of the order's channel, or the plain one. A replacement order (RMA Replace /
+    Exchange) carries its channel's label but lives only here: the plain adapter, no channel action."""
     from .choices import Channel
 
     adapter = _ADAPTERS.get(order.channel)
-    if adapter is not None:
+    if adapter is not None and getattr(order, "replacement_of_id", None) is None:
         return adapter
     label = Channel(order.channel).label if order.channel in Channel.values else str(order.channel)
     return PlainAdapter(str(label))

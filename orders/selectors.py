@@ -29,6 +29,7 @@ from .models import RMA, ChannelPayload, Order, OrderEvent, Package, Payment, Re
 from .payments import refundable_amount
 from .profit import ProfitAndLoss, order_profit_and_loss
 from .rules import Action, why_not
+from .totals import totals_of
 
 # --- Lookup -----------------------------------------------------------------------------------
 
@@ -183,6 +184,7 @@ class OrderDetails:
     allowed: dict[str, bool] = field(default_factory=dict)  # action value -> offered and permitted
     package_rows: list[PackageRow] = field(default_factory=list)
     rmas: list[RMA] = field(default_factory=list)
+    discount: Decimal = Decimal("0.00")  # the lines' discounts (a replacement order's), orders.totals
     replacements: list[Order] = field(default_factory=list)
 
 
@@ -264,9 +266,11 @@ def order_details_context(*, order_id: int, user: User) -> OrderDetails:
     actions, allowed = order_actions_menu(order, user)
     payments = [PaymentRow(p, refundable_amount(payment=p)) for p in order.payments.all()]
     packages = list(order.packages.all())
+    items = list(order.items.all())
     return OrderDetails(
         order=order,
-        items=list(order.items.all()),
+        items=items,
+        discount=totals_of(items).discount_total,
         payments=payments,
         refunds=list(order.refunds.all()),
         packages=packages,

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from orders.channel_registry import adapter_for
 from orders.choices import EventKind, OrderStatus, PaymentStatus, ShippingStatus, UploadStatus
 from orders.models import RMA, OrderEvent, Refund
 from orders.profit import order_profit_and_loss
@@ -289,6 +290,7 @@ def test_replace_creates_a_free_replacement_order_linked_both_ways_that_ships_un
     )
     replacement.refresh_from_db()
     assert package.upload_status == UploadStatus.NOT_REQUIRED
+    assert adapter_for(replacement).actions == ()  # the channel's label, none of its actions
     assert replacement.shipping_status == ShippingStatus.FULLY_SHIPPED
     refused(
         lambda: rma_set_resolution(rma=rma, by=user, item_ids=[rma.items.get().pk], resolution="refund"),

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from .models import Order, OrderEvent, OrderItem, Package, Payment, Refund
+from .models import RMA, Order, OrderEvent, OrderItem, Package, Payment, Refund, RMAItem
 
 
 class OrderItemInline(admin.TabularInline):
@@ -52,17 +52,32 @@ class OrderAdmin(admin.ModelAdmin):
         "=items__sku",
         "=packages__tracking_number",
     )
-    raw_id_fields = ("channel_account",)
+    raw_id_fields = ("channel_account", "replacement_of")
     inlines = [OrderItemInline, PaymentInline, PackageInline]
 
 
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
     list_display = ("order", "amount", "refund_date", "user")
-    raw_id_fields = ("order", "payment")
+    raw_id_fields = ("order", "payment", "rma")
 
 
 @admin.register(OrderEvent)
 class OrderEventAdmin(admin.ModelAdmin):
     list_display = ("order", "kind", "created_at", "message")
     raw_id_fields = ("order",)
+
+
+class RMAItemInline(admin.TabularInline):
+    model = RMAItem
+    extra = 0
+    raw_id_fields = ("order_item", "replacement_order")
+
+
+@admin.register(RMA)
+class RMAAdmin(admin.ModelAdmin):
+    list_display = ("number", "company", "order", "status", "received_status", "created_at")
+    list_filter = ("status", "received_status")
+    search_fields = ("=number", "=order__id", "=order__channel_order_id")
+    raw_id_fields = ("order",)
+    inlines = [RMAItemInline]

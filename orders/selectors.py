@@ -267,6 +267,9 @@ def order_details_context(*, order_id: int, user: User) -> OrderDetails:
     payments = [PaymentRow(p, refundable_amount(payment=p)) for p in order.payments.all()]
     packages = list(order.packages.all())
     items = list(order.items.all())
+    # Only a shipped order has RMAs, and only an order with RMAs has replacements (they come from
+    # its RMAs): the others pay no query for them.
+    rmas = list(order.rmas.all()) if order.shipping_status != ShippingStatus.UNSHIPPED else []
     return OrderDetails(
         order=order,
         items=items,
@@ -280,7 +283,6 @@ def order_details_context(*, order_id: int, user: User) -> OrderDetails:
         actions=actions,
         allowed=allowed,
         package_rows=[PackageRow(p, package_upload_action(order, p, user)) for p in packages],
-        # Only a shipped order has RMAs and replacements: an unshipped one pays no query for them.
-        rmas=list(order.rmas.all()) if order.shipping_status != ShippingStatus.UNSHIPPED else [],
-        replacements=list(order.replacements.all()) if order.shipping_status != ShippingStatus.UNSHIPPED else [],
+        rmas=rmas,
+        replacements=list(order.replacements.all()) if rmas else [],
     )

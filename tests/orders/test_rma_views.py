@@ -11,7 +11,7 @@ from orders.models import RMA, Refund
 from orders.rma_choices import ReceivedStatus
 from tests.factories import CompanyFactory, MembershipFactory, UserFactory
 
-from .rma_helpers import create, item, shipped_order, snapshot
+from .rma_helpers import create, item, receive, shipped_order, snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +143,26 @@ def test_receive_resolution_refund_and_replace_through_the_pages(admin_client, o
         in admin_client.get(reverse("orders:detail", args=[order.pk])).text
     )
     assert "Replacement of order" in admin_client.get(reverse("orders:detail", args=[replacement.pk])).text
+
+
+def test_order_details_reads_rmas_and_replacements_in_a_fixed_number_of_queries(admin_client, client_admin):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.rma.services import rma_set_resolution
+
+    def queries(order):
+        admin_client.get(reverse("orders:detail", args=[order.pk]))  # warm
+        with CaptureQueriesContext(connection) as captured:
+            admin_client.get(reverse("orders:detail", args=[order.pk]))
+        return len(captured)
+
+    few, many = shipped_order(), shipped_order()
+    create(few, client_admin, ("LAMP-1", 1))
+    for sku in ("LAMP-1", "LAMP-1", "SHADE-1"):
+        rma = create(many, client_admin, (sku, 1))
+        receive(rma, client_admin, sku, 1)
+        rma_set_resolution(rma=rma, by=client_admin, item_ids=[rma.items.get().pk], resolution="replace")
+
+    assert queries(many) == queries(few)
+    assert many.replacements.count() == 3

@@ -18,7 +18,7 @@ def register() -> None:
     )
     register_toolbox(
         ToolboxEntry(
-            "Return Settings", url_name="rmas:return_settings", permission=Permission.MANAGE_RMAS, position=550
+            "Return Settings", url_name="rma_settings:return_settings", permission=Permission.MANAGE_RMAS, position=550
         )
     )
     register_nav(

@@ -50,5 +50,6 @@ urlpatterns = [
     path("orders/", include("orders.urls")),
     path("", include("invoices.urls")),
     path("rmas/", include("orders.rma.urls")),
+    path("companies/", include("orders.rma.urls_settings")),
     path("", include("channels.urls")),
 ]

@@ -42,7 +42,7 @@ def return_settings(request: AuthenticatedHttpRequest, company_id: int) -> HttpR
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Return reason “{reason.name}” added.")
-            return redirect("rmas:return_settings", company_id=company.pk)
+            return redirect("rma_settings:return_settings", company_id=company.pk)
     context = {"title": f"Return Settings — {company.name}", "company": company, "form": form,
                "reasons": return_reasons(company, include_hidden=True)}  # fmt: skip
     return render(request, "orders/return_settings.html", context)
@@ -62,4 +62,4 @@ def return_reason_toggle(request: AuthenticatedHttpRequest, company_id: int) -> 
         messages.error(request, str(exc))
     else:
         messages.success(request, f"“{reason.name}” is {'hidden' if reason.hidden else 'offered again'}.")
-    return redirect("rmas:return_settings", company_id=company.pk)
+    return redirect("rma_settings:return_settings", company_id=company.pk)

@@ -1,9 +1,9 @@
 """RMA URLs (namespace "rmas", mounted at /rmas/): Manage RMAs, RMA Details and its actions,
-Create RMA of an order, and the company's return reasons."""
+Return Settings is under Company Settings (urls_settings); Create RMA under Order Details."""
 
 from django.urls import path
 
-from . import manage, settings_views, views
+from . import manage, views
 
 app_name = "rmas"
 
@@ -17,6 +17,4 @@ urlpatterns = [
     path("<int:rma_id>/release/", views.rma_release, name="release"),
     path("<int:rma_id>/close/", views.rma_close, name="close"),
     path("<int:rma_id>/cancel/", views.rma_cancel, name="cancel"),
-    path("settings/<int:company_id>/", settings_views.return_settings, name="return_settings"),
-    path("settings/<int:company_id>/toggle/", settings_views.return_reason_toggle, name="return_reason_toggle"),
 ]

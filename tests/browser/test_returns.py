@@ -119,3 +119,12 @@ def test_return_refund_and_replacement(page, live_server, order):
     page.goto(f"{live_server.url}/rmas/")
     assert page.get_by_test_id("rma-grid").locator("tbody tr").count() == 2
     page.screenshot(path=SCREENSHOTS.format("4-manage-rmas"), full_page=True)
+
+    # and the company keeps its return reasons under Return Settings
+    page.goto(f"{live_server.url}/companies/{order.company_id}/")
+    page.get_by_role("link", name="Return Settings").click()
+    assert "Withdrawal within 14 days" in page.get_by_test_id("return-reasons").inner_text()
+    page.get_by_label("New reason").fill("Arrived late")
+    page.get_by_role("button", name="Add").click()
+    page.get_by_role("status").filter(has_text="Return reason “Arrived late” added.").wait_for()
+    page.screenshot(path=SCREENSHOTS.format("6-return-settings"), full_page=True)

@@ -99,7 +99,7 @@ def test_manage_rmas_query_count_does_not_grow(admin_client, django_assert_num_q
 
 def test_return_settings_lists_adds_and_hides_reasons(admin_client, client):
     company = CompanyFactory()
-    url = reverse("rmas:return_settings", args=[company.pk])
+    url = reverse("rma_settings:return_settings", args=[company.pk])
 
     page = admin_client.get(url)
     assert "Withdrawal within 14 days" in page.text
@@ -108,7 +108,7 @@ def test_return_settings_lists_adds_and_hides_reasons(admin_client, client):
     again = admin_client.post(url, {"name": "arrived late"})
     assert "already in the list" in again.text
     reason = company.return_reasons.get(name="Damaged")
-    admin_client.post(reverse("rmas:return_reason_toggle", args=[company.pk]), {"reason": reason.pk, "hidden": "1"})
+    admin_client.post(reverse("rma_settings:toggle", args=[company.pk]), {"reason": reason.pk, "hidden": "1"})
     reason.refresh_from_db()
     assert reason.hidden
 

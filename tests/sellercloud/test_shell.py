@@ -84,7 +84,7 @@ def test_toolbox_keeps_its_groups_entries_and_order(client):
     assert [(e.label, e.group, e.url) for e in response.context["toolbox"]] == [
         ("General Settings", "Cdiscount", f"/companies/{company.pk}/cdiscount/"),
         ("Invoice Settings", "", f"/companies/{company.pk}/invoice-settings/"),
-        ("Return Settings", "", f"/rmas/settings/{company.pk}/"),
+        ("Return Settings", "", f"/companies/{company.pk}/return-settings/"),
     ]
     assert rendered_toolbox(response.content.decode()) == [
         ("", "Company Details", ""),

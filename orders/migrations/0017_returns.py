@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0013_correct_cancelled_lines'),
+        ('orders', '0016_search_name'),
         ('sellercloud', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sellercloud.models import User
 
-from . import runs, upload
+from . import ledger, runs, upload
 from .models import CdiscountAccount, SyncRun
 from .services import DOWNLOAD
 from .tasks import download_account_task, upload_account_task
@@ -41,6 +41,14 @@ def download_request(
         window_to=date_to,
         channel_order_id=channel_order_id.strip(),
     )
+
+
+def gap_backfill_request(*, account: CdiscountAccount, span: ledger.Span, user: User | None) -> RunRequest:
+    """Backfill this gap: a download of exactly the span the timeline showed. Raises ValueError,
+    queueing nothing, when no gap holds the span any more (closed meanwhile)."""
+    if ledger.gap_containing(account=account, span=span) is None:
+        raise ValueError("This span is not a gap any more (a download covered it meanwhile): nothing was started.")
+    return download_request(account=account, user=user, date_from=span.start, date_to=span.end)
 
 
 def upload_request(*, account: CdiscountAccount, user: User | None) -> RunRequest:

@@ -20,7 +20,10 @@ from sellercloud.inputs import BoundedDateField, IdListField, IdModelChoiceField
 from sellercloud.models import Company
 
 from .account_services import ENDPOINT_ADMIN_ONLY, ENDPOINT_FIELDS, POSITIVE_FIELDS, CarrierRow, whole_number_message
+from .ledger import DEFAULT_DAYS, MAX_DAYS, Span
 from .models import CdiscountAccount, Environment, SyncRun
+
+DAYS_MESSAGE = f"Enter a whole number of days from 1 to {MAX_DAYS}."
 
 _http_url = URLValidator(schemes=["http", "https"], message="Enter a URL that starts with http:// or https://.")
 
@@ -276,6 +279,13 @@ class SyncLogFilterForm(_Form):
     )
     kind = forms.ChoiceField(label="Kind", choices=[("", "All kinds"), *SyncRun.Kind.choices], required=False)
     status = forms.ChoiceField(label="Status", choices=[("", "All statuses"), *SyncRun.Status.choices], required=False)
+    days = forms.IntegerField(
+        label="Timeline (days)",
+        min_value=1,
+        max_value=MAX_DAYS,
+        required=False,
+        error_messages={"min_value": DAYS_MESSAGE, "max_value": DAYS_MESSAGE, "invalid": DAYS_MESSAGE},
+    )
 
     def __init__(self, *args: Any, companies: QuerySet[Company], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -295,6 +305,31 @@ class SyncLogFilterForm(_Form):
         if data["status"]:
             runs = runs.filter(status=data["status"])
         return runs
+
+    def timeline_days(self) -> int:
+        """The timeline's span: the valid value asked for, else the default (its error is shown)."""
+        if not self.is_bound or not self.is_valid():
+            return DEFAULT_DAYS
+        return self.cleaned_data.get("days") or DEFAULT_DAYS
+
+
+class GapBackfillForm(_Form):
+    """Backfill this gap: the span the timeline showed, to the microsecond (ISO 8601, UTC)."""
+
+    start = forms.DateTimeField()
+    end = forms.DateTimeField()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start >= end:
+            raise forms.ValidationError("The gap's start must be before its end.")
+        if end and end > timezone.now() + timedelta(minutes=1):
+            raise forms.ValidationError("A gap cannot end in the future.")
+        return data
+
+    def span(self) -> Span:
+        return Span(self.cleaned_data["start"], self.cleaned_data["end"])
 
 
 class FailedUploadsRetryForm(_Form):

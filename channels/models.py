@@ -155,6 +155,9 @@ class SyncRun(models.Model):
     window_from = models.DateTimeField(null=True, blank=True)
     window_to = models.DateTimeField(null=True, blank=True)
     is_backfill = models.BooleanField(default=False, help_text="Dates given by hand: the watermark never moves.")
+    # How far the window reached back before the watermark (SPEC S6); None for a first run, a
+    # backfill or one order, which start where they were asked to.
+    overlap_minutes = models.PositiveIntegerField(null=True, blank=True)
     channel_order_id = models.CharField(max_length=64, blank=True, help_text="Set for a download of one order.")
     pages = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)

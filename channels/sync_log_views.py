@@ -23,6 +23,7 @@ from . import services
 from .forms import (
     SyncLogFilterForm,
 )
+from .ledger_views import account_ledgers
 from .models import SyncProblem, SyncRun
 from .views import may_manage, may_view_orders, require_view_orders
 
@@ -63,13 +64,18 @@ def _run_context(request: AuthenticatedHttpRequest, run: SyncRun) -> dict[str, A
 @login_required
 def sync_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every run of the user's accounts, newest first, filtered by account, kind and status."""
-    form = SyncLogFilterForm(request.GET or None, companies=user_companies(request.user).order_by("name"))
+    companies = user_companies(request.user)
+    form = SyncLogFilterForm(request.GET or None, companies=companies.order_by("name"))
     runs = form.filter_qs(_runs_for(request)) if request.GET else _runs_for(request)
     page = Paginator(runs, RUNS_PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    chosen = form.cleaned_data.get("company") if form.is_bound and form.is_valid() else None
+    ledgers = account_ledgers(request, companies.filter(pk=chosen.pk) if chosen else companies,
+                              days=form.timeline_days())  # fmt: skip
     return render(request, "channels/sync_log.html",
-                  {"title": "Sync Log", "form": form, "page": page, "querystring": params.urlencode()})  # fmt: skip
+                  {"title": "Sync Log", "form": form, "page": page, "querystring": params.urlencode(),
+                   "ledgers": ledgers, "days": form.timeline_days()})  # fmt: skip
 
 
 @login_required

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import sync_log_views, views
+from . import ledger_views, sync_log_views, views
 
 urlpatterns = [
     path("companies/<int:company_id>/cdiscount/", views.cdiscount_settings, name="cdiscount_settings"),
@@ -28,5 +28,6 @@ urlpatterns = [
     path("sync-log/", sync_log_views.sync_log, name="sync_log"),
     path("sync-log/<int:run_id>/", sync_log_views.sync_run, name="sync_run"),
     path("sync-log/<int:run_id>/progress/", sync_log_views.sync_run_progress, name="sync_run_progress"),
+    path("sync-log/accounts/<int:account_id>/backfill-gap/", ledger_views.sync_gap_backfill, name="sync_gap_backfill"),
     path("sync-log/problems/<int:problem_id>/retry/", sync_log_views.sync_problem_retry, name="sync_problem_retry"),
 ]

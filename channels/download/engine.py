@@ -74,11 +74,11 @@ def download_execute(
     run.status = SyncRun.Status.PROCESSING
     run.started_at = run.heartbeat_at = now
     if not run.is_backfill and not run.channel_order_id:
-        run.window_from, run.window_to = download_window(account=account, start=now)
+        run.window_from, run.window_to, run.overlap_minutes = download_window(account=account, start=now)
     elif run.is_backfill:
         run.window_from = run.window_from or now - timedelta(days=account.lookback_days)
         run.window_to = run.window_to or now
-    run.save(update_fields=["status", "started_at", "heartbeat_at", "window_from", "window_to"])
+    run.save(update_fields=["status", "started_at", "heartbeat_at", "window_from", "window_to", "overlap_minutes"])
     state = RunState(run=run, account=account, client=client or client_for(account), lock=lock)
     calls_before = state.client.calls.snapshot()["api"]
     try:

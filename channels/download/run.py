@@ -49,11 +49,13 @@ class RunState:
             self.lock_renewed = time.monotonic()
 
 
-def download_window(*, account: CdiscountAccount, start: datetime) -> tuple[datetime, datetime]:
-    """The window of an ordinary run that starts at `start` (SPEC S6)."""
+def download_window(*, account: CdiscountAccount, start: datetime) -> tuple[datetime, datetime, int | None]:
+    """The window of an ordinary run that starts at `start` (SPEC S6), with the overlap it used
+    (None for a first run, which looks back the account's N days)."""
     if account.download_watermark is None:
-        return start - timedelta(days=account.lookback_days), start
-    return account.download_watermark - timedelta(minutes=settings.DOWNLOAD_OVERLAP_MINUTES), start
+        return start - timedelta(days=account.lookback_days), start, None
+    overlap = settings.DOWNLOAD_OVERLAP_MINUTES
+    return account.download_watermark - timedelta(minutes=overlap), start, overlap
 
 
 def run_create(

@@ -13,6 +13,7 @@ from orders.choices import OrderStatus, UploadStatus
 from orders.models import Order, Package
 from sellercloud.models import User
 
+from . import reconcile
 from .accounts import carrier_labels, client_for
 from .cdiscount.exceptions import ChannelAPIError
 from .cdiscount.schemas import OrderStatus as CdiscountStatus
@@ -55,6 +56,8 @@ class AccountHealth:
     failed_uploads: int
     active_run: SyncRun | None = None
     last_upload: SyncRun | None = None  # the newest upload run (Upload Fulfillment Now, schedule, retry)
+    last_reconciliation: SyncRun | None = None
+    drift_count: int | None = None  # open rows of the last reconciliation; None before the first
     notes: list[str] = field(default_factory=list)
 
 
@@ -118,6 +121,7 @@ def account_health(*, account: CdiscountAccount) -> AccountHealth:
     )
     packages = Package.objects.filter(order__channel_account=account)
     scheduled = account.enabled and account.download_enabled
+    reconciled = reconcile.latest_reconciliation(account)
     return AccountHealth(
         last_success=downloads.filter(status__in=SyncRun.SUCCESS_STATUSES).order_by("-finished_at").first(),
         last_run=downloads.first(),
@@ -129,4 +133,6 @@ def account_health(*, account: CdiscountAccount) -> AccountHealth:
         failed_uploads=packages.filter(upload_status=UploadStatus.FAILED).count(),
         active_run=downloads.filter(status__in=SyncRun.ACTIVE_STATUSES).first(),
         last_upload=account.sync_runs.filter(kind=SyncRun.Kind.UPLOAD).first(),
+        last_reconciliation=reconciled,
+        drift_count=len(reconcile.open_drifts(reconciled)) if reconciled else None,
     )

@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sellercloud.models import User
 
-from . import ledger, runs, upload
+from . import ledger, reconcile, runs, upload
 from .models import CdiscountAccount, SyncRun
 from .services import DOWNLOAD
-from .tasks import download_account_task, upload_account_task
+from .tasks import download_account_task, reconcile_account_task, upload_account_task
 
 RunRequest = runs.RunRequest
 
@@ -56,6 +56,17 @@ def upload_request(*, account: CdiscountAccount, user: User | None) -> RunReques
     is already going (then say so, with that run)."""
     return runs.run_request(
         upload.UPLOAD, account=account, user=user, enqueue=lambda run: upload_account_task.delay(account.pk, run.pk)
+    )
+
+
+def reconcile_request(*, account: CdiscountAccount, user: User | None) -> RunRequest:
+    """Actions > Reconcile: queue a reconciliation of the last RECONCILE_DAYS, unless one of this
+    account is already going (then say so, with that run)."""
+    return runs.run_request(
+        reconcile.RECONCILE,
+        account=account,
+        user=user,
+        enqueue=lambda run: reconcile_account_task.delay(account.pk, run.pk),
     )
 
 

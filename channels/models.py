@@ -129,6 +129,7 @@ class SyncRun(models.Model):
         DOWNLOAD = "download", "Download"
         UPLOAD = "upload", "Upload"
         TOKEN = "token", "Token"
+        RECONCILE = "reconcile", "Reconciliation"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
@@ -166,6 +167,7 @@ class SyncRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     uploaded = models.PositiveIntegerField(default=0)
+    checked = models.PositiveIntegerField(default=0, help_text="Orders a reconciliation compared.")
     api_calls = models.PositiveIntegerField(default=0)
     progress = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
@@ -212,6 +214,37 @@ class SyncProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_order_id}: {self.message[:60]}"
+
+
+class Drift(models.Model):
+    """One difference a reconciliation found between our order and Cdiscount's (issue 23). It is
+    open until its fix ran (`resolved_at`) or our records no longer differ (channels.reconcile)."""
+
+    class Kind(models.TextChoices):
+        CANCELLED_THERE = "cancelled_there", "Cancelled on Cdiscount, open here"
+        SHIPPED_THERE = "shipped_there", "Shipped on Cdiscount, not Ship Confirmed here"
+        NOT_SHIPPED_THERE = "not_shipped_there", "Shipped here, not shipped on Cdiscount"
+        MISSING_HERE = "missing_here", "On Cdiscount, missing here"
+        TOTALS_DIFFER = "totals_differ", "Totals or lines differ"
+        REFUND_NO_REFERENCE = "refund_no_reference", "Refunded here without a Reference Number"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="drifts")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel_order_id = models.CharField(max_length=64)
+    order = models.ForeignKey("orders.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    package = models.ForeignKey("orders.Package", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    refund = models.ForeignKey("orders.Refund", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    detail = models.CharField(max_length=500, help_text="What differs, in words.")
+    # Cdiscount's side where the row compares values (grand total, lines), to see when ours agree.
+    expected = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "channel_order_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.channel_order_id}"
 
 
 class SettingsChange(models.Model):

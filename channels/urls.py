@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import ledger_views, sync_log_views, views
+from . import ledger_views, reconcile_views, sync_log_views, views
 
 urlpatterns = [
     path("companies/<int:company_id>/cdiscount/", views.cdiscount_settings, name="cdiscount_settings"),
@@ -24,6 +24,21 @@ urlpatterns = [
         "companies/<int:company_id>/cdiscount/failed-uploads/retry/",
         views.cdiscount_failed_uploads_retry,
         name="cdiscount_failed_uploads_retry",
+    ),
+    path(
+        "companies/<int:company_id>/cdiscount/reconcile/",
+        reconcile_views.cdiscount_reconcile,
+        name="cdiscount_reconcile",
+    ),
+    path(
+        "companies/<int:company_id>/cdiscount/reconciliation/",
+        reconcile_views.cdiscount_reconciliation,
+        name="cdiscount_reconciliation",
+    ),
+    path(
+        "reconciliation/differences/<int:drift_id>/fix/",
+        reconcile_views.reconcile_drift_fix,
+        name="reconcile_drift_fix",
     ),
     path("sync-log/", sync_log_views.sync_log, name="sync_log"),
     path("sync-log/<int:run_id>/", sync_log_views.sync_run, name="sync_run"),

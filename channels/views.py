@@ -124,6 +124,15 @@ def _actions(request: AuthenticatedHttpRequest, company: Company, account: Cdisc
                 else NO_VIEW_ORDERS
             ),
         ),  # fmt: skip
+        # Read-only at Cdiscount: no confirmation needed.
+        MenuItem("Reconcile", reverse("cdiscount_reconcile", args=ids), method="post", disabled_reason=upload_reason),
+        MenuItem(
+            "Reconciliation",
+            reverse("cdiscount_reconciliation", args=ids),
+            disabled_reason=("" if account.pk else "Save the settings first.")
+            if may_view_orders(request, company)
+            else NO_VIEW_ORDERS,
+        ),  # fmt: skip
         MenuItem("View Sync Log", log_url),
     ]
 

@@ -260,3 +260,13 @@ def replacement_created_events(*, rma: RMA, by: User, replacement: Order, sku: s
         user=by,
         data=data,
     )
+
+
+def refund_reference_event(*, order: Order, by: User, refund: Refund, reference_number: str) -> OrderEvent:
+    return order_event(
+        order=order,
+        kind=EventKind.REFUND,
+        message=f"Reference Number {reference_number} added to the refund of {money_text(refund.amount, refund.currency)}",
+        user=by,
+        data={"refund_id": refund.pk, "reference_number": reference_number},
+    )

@@ -25,6 +25,7 @@ from .events import (
     note_added_event,
     problem_resolved_event,
     refund_issued_event,
+    refund_reference_event,
     shipped_event,
 )
 from .links import is_http_url
@@ -344,3 +345,21 @@ def order_update_shipping_address(*, order: Order, by: User, address: dict[str, 
     order.save(update_fields=["shipping_address", "shipping_address_edited_at", "updated_at"])
     address_edited_event(order=order, by=by, before=before, after=cleaned, labels=ADDRESS_LABELS)
     return order
+
+
+REFERENCE_MAX = 100  # Refund.reference_number's max_length
+
+
+@transaction.atomic
+def refund_set_reference(*, refund: Refund, by: User, reference_number: str) -> Refund:
+    """The Reference Number of a refund issued without one (the portal refund done since), once."""
+    reference_number = reference_number.strip()
+    if not reference_number:
+        raise OrderRuleError("Enter the Reference Number of the refund made on the seller portal.")
+    if len(reference_number) > REFERENCE_MAX:
+        raise OrderRuleError("The Reference Number is at most 100 characters.")
+    if not Refund.objects.filter(pk=refund.pk, reference_number="").update(reference_number=reference_number):
+        raise OrderRuleError("This refund has a Reference Number already.")
+    refund.reference_number = reference_number
+    refund_reference_event(order=refund.order, by=by, refund=refund, reference_number=reference_number)
+    return refund

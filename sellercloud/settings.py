@@ -272,6 +272,8 @@ SCHEDULE_TICK_SECONDS = 60
 CELERY_BEAT_SCHEDULE = {
     "download-due-accounts": {"task": "channels.tasks.download_tick_task", "schedule": float(SCHEDULE_TICK_SECONDS)},
     "upload-due-accounts": {"task": "channels.upload_tasks.upload_tick_task", "schedule": float(SCHEDULE_TICK_SECONDS)},
+    # Orders compared with Cdiscount's (issue 23), at night when the API is quiet.
+    "reconcile-nightly": {"task": "channels.tasks.reconcile_nightly_task", "schedule": crontab(hour=2, minute=41)},
     "purge-old-sync-runs": {
         "task": "channels.tasks.sync_runs_purge",
         "schedule": crontab(hour=3, minute=17),
@@ -300,6 +302,8 @@ CDISCOUNT_BACKOFF_BASE = env.float("CDISCOUNT_BACKOFF_BASE", default=0.5)
 DOWNLOAD_LOCK_TTL_SECONDS = env.int("DOWNLOAD_LOCK_TTL_SECONDS", default=120)
 UPLOAD_LOCK_TTL_SECONDS = env.int("UPLOAD_LOCK_TTL_SECONDS", default=120)
 DOWNLOAD_STALE_SECONDS = env.int("DOWNLOAD_STALE_SECONDS", default=300)
+# Reconciliation: the period of `updatedAt` it compares, in days back from its start (issue 23).
+RECONCILE_DAYS = env.int("RECONCILE_DAYS", default=14)
 # Fulfillment upload: threads per run, the backoff of a temporary failure (doubling up to the
 # max), attempts before a package is Failed, when a claim is taken for dead, packages per run, and
 # how long Cdiscount's carrier list is cached.

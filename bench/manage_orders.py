@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import RESULTS, ensure_database, merge_results  # noqa: E402
+from bench.common import ORDER_SIZES, RESULTS, ensure_database, merge_results, seeded_orders  # noqa: E402
 
 SCALE = os.environ.get("BENCH_SCALE", "full")
-SIZES = {"small": 50_000, "full": 1_000_000}
+SIZES = ORDER_SIZES
 if SCALE not in SIZES:
     sys.exit(f"BENCH_SCALE must be one of {', '.join(SIZES)}, not {SCALE!r}")
 TARGET = SIZES[SCALE]
@@ -40,7 +40,6 @@ os.environ.setdefault("SELLERCLOUD_DEMO", "1")  # a bench database: the developm
 REPEAT = max(20, int(os.environ.get("BENCH_REPEAT", "25")))
 # Page 2000 of 50 at full scale (SPEC S11); the small set has about 700 Cdiscount pages.
 DEEP_PAGE = 2000 if SCALE == "full" else 500
-COMPANY_CODE = "bench-orders"
 TRANSACTION_CONTROL = re.compile(
     r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)\b", re.I
 )
@@ -55,28 +54,15 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from orders.choices import Channel
     from orders.models import Order
-    from sellercloud.models import Company, User
+    from sellercloud.models import User
 
-    call_command("migrate", verbosity=0)
-    company = Company.objects.filter(code=COMPANY_CODE).first()
-    existing = Order.objects.filter(company=company).count() if company else 0
-    if existing < TARGET:
-        print(f"seeding {TARGET - existing} orders (have {existing}) ...", flush=True)
-        started = time.monotonic()
-        call_command("seed_orders", count=TARGET - existing, company=COMPANY_CODE, seed=existing + 1)
-        print(f"seeded in {time.monotonic() - started:.0f}s; VACUUM ANALYZE ...", flush=True)
-        with connection.cursor() as cursor:
-            for table in ("orders_order", "orders_orderitem", "orders_package"):
-                cursor.execute(f"VACUUM ANALYZE {table}")  # the visibility map makes id pages index-only
-        company = Company.objects.get(code=COMPANY_CODE)
-    total = Order.objects.count()
+    total = seeded_orders(TARGET)
 
     user, _ = User.objects.get_or_create(
         username="bench-admin",

@@ -7,8 +7,10 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils import timezone
 
+from orders.channel_registry import HealthCard
 from orders.choices import OrderStatus, UploadStatus
 from orders.models import Order, Package
 from sellercloud.models import User
@@ -17,7 +19,7 @@ from . import reconcile
 from .accounts import carrier_labels, client_for
 from .cdiscount.exceptions import ChannelAPIError
 from .cdiscount.schemas import OrderStatus as CdiscountStatus
-from .models import CdiscountAccount, SyncRun
+from .models import CdiscountAccount, SyncProblem, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,7 @@ class AccountHealth:
     last_upload: SyncRun | None = None  # the newest upload run (Upload Fulfillment Now, schedule, retry)
     last_reconciliation: SyncRun | None = None
     drift_count: int | None = None  # open rows of the last reconciliation; None before the first
+    open_problems: int = 0  # orders a download could not take, not resolved yet
     notes: list[str] = field(default_factory=list)
 
 
@@ -135,4 +138,44 @@ def account_health(*, account: CdiscountAccount) -> AccountHealth:
         last_upload=account.sync_runs.filter(kind=SyncRun.Kind.UPLOAD).first(),
         last_reconciliation=reconciled,
         drift_count=len(reconcile.open_drifts(reconciled)) if reconciled else None,
+        open_problems=SyncProblem.objects.filter(run__account=account, resolved_at__isnull=True).count(),
+    )
+
+
+def health_cards(company_ids: list[int]) -> list[HealthCard]:
+    """The dashboard's cards: each account of these companies (orders.channel_registry)."""
+    accounts = CdiscountAccount.objects.filter(company_id__in=company_ids).select_related("company")
+    return [_card(account, account_health(account=account)) for account in accounts]
+
+
+def _card(account: CdiscountAccount, health: AccountHealth) -> HealthCard:
+    company = account.company
+    ids = [company.pk]
+    return HealthCard(
+        channel="Cdiscount",
+        company_id=company.pk,
+        company_name=company.name,
+        time_zone=company.time_zone,
+        url=reverse("cdiscount_settings", args=ids),
+        last_download_at=health.last_success.finished_at if health.last_success else None,
+        last_upload_at=_last_good_upload(account),
+        next_run_at=health.next_download_at,
+        consecutive_failures=health.consecutive_failures,
+        token_expires_at=health.token_expires_at,
+        drift_count=health.drift_count,
+        drift_url=reverse("cdiscount_reconciliation", args=ids),
+        waiting_acceptance=health.waiting_acceptance,
+        failed_uploads=health.failed_uploads,
+        failed_uploads_url=reverse("cdiscount_failed_uploads", args=ids),
+        open_problems=health.open_problems,
+        problems_url=reverse("sync_log") + f"?company={company.pk}&status={SyncRun.Status.PARTIAL}",
+    )
+
+
+def _last_good_upload(account: CdiscountAccount) -> datetime | None:
+    return (
+        account.sync_runs.filter(kind=SyncRun.Kind.UPLOAD, status__in=SyncRun.SUCCESS_STATUSES)
+        .order_by("-finished_at")
+        .values_list("finished_at", flat=True)
+        .first()
     )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders.channel_registry import ActionResult, ChannelAction
+from orders.channel_registry import ActionResult, ChannelAction, HealthCard
 from orders.choices import UploadStatus
 from orders.models import Order, Package
 from sellercloud.models import User
 from sellercloud.permissions import Permission
 
-from . import approval, upload
+from . import account_status, approval, upload
 from .cdiscount.client import ApprovalOutcome
 from .forms import RefuseOrderForm
 
@@ -120,6 +120,9 @@ class CdiscountAdapter:
 
     def upload_note(self, order: Order) -> str:
         return "tracking waits for upload to Cdiscount"
+
+    def health_cards(self, company_ids: list[int]) -> list[HealthCard]:
+        return account_status.health_cards(company_ids)
 
     def form_note(self, order: Order, action: str) -> str:
         if action == "cancel":

@@ -2,8 +2,9 @@
 
 Data flows one way: marketplace -> client -> channels -> orders -> pages. So `orders/` never
 imports `channels/`; it declares here the little it needs to know of a channel (its label, the
-note after a local cancel or refund, how a new package starts, one parcel per order or not, and
-the actions it offers on an order or a package), and each channel app registers an adapter for
+note after a local cancel or refund, how a new package starts, one parcel per order or not, the
+actions it offers on an order or a package, and its accounts' health cards for the dashboard),
+and each channel app registers an adapter for
 its Channel in its AppConfig.ready(). Order pages ask `adapter_for(order)` and never name a
 marketplace. A channel without an adapter (Website, Local Store) gets the plain one.
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sellercloud.permissions import Permission
@@ -62,6 +64,29 @@ class ChannelAction:
         return self.confirm(order, package) if self.confirm else ""
 
 
+@dataclass(frozen=True)
+class HealthCard:
+    """One marketplace account's health, as the dashboard shows it (the channel fills it in)."""
+
+    channel: str  # the channel's label
+    company_id: int
+    company_name: str
+    time_zone: str  # the company's: the card's times are shown in it
+    url: str  # the account's settings page
+    last_download_at: datetime | None
+    last_upload_at: datetime | None
+    next_run_at: datetime | None  # None: the scheduled download is off
+    consecutive_failures: int
+    token_expires_at: datetime | None
+    drift_count: int | None  # open differences of the last reconciliation; None before the first
+    drift_url: str
+    waiting_acceptance: int
+    failed_uploads: int
+    failed_uploads_url: str
+    open_problems: int  # orders a download could not take, not resolved yet
+    problems_url: str
+
+
 class ChannelAdapter(Protocol):
     """What order pages and services need from a channel."""
 
@@ -87,6 +112,10 @@ class ChannelAdapter(Protocol):
 
     def form_note(self, order: Order, action: str) -> str:
         """A reminder shown above the form of Cancel, Issue Refund or Ship Order, or ""."""
+        ...
+
+    def health_cards(self, company_ids: list[int]) -> list[HealthCard]:
+        """The health of each of the channel's accounts among these companies (the dashboard)."""
         ...
 
 
@@ -115,6 +144,9 @@ class PlainAdapter:
     def form_note(self, order: Order, action: str) -> str:
         return ""
 
+    def health_cards(self, company_ids: list[int]) -> list[HealthCard]:
+        return []
+
 
 _ADAPTERS: dict[str, ChannelAdapter] = {}
 
@@ -139,6 +171,13 @@ def adapter_for(order: Order | Any) -> ChannelAdapter:
         return adapter
     label = Channel(order.channel).label if order.channel in Channel.values else str(order.channel)
     return PlainAdapter(str(label))
+
+
+def health_cards(company_ids: list[int]) -> list[HealthCard]:
+    """Every registered channel's account health for these companies, by company then channel."""
+    adapters = list({id(a): a for a in _ADAPTERS.values()}.values())
+    cards = [card for adapter in adapters for card in adapter.health_cards(company_ids)]
+    return sorted(cards, key=lambda card: (card.company_name, card.channel))
 
 
 def channel_action(order: Order, key: str, *, on: str) -> ChannelAction | None:

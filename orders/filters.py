@@ -33,6 +33,7 @@ from sellercloud.inputs import BoundedDateField, coerce_id, parse_id
 from sellercloud.models import Company, User
 from sellercloud.permissions import Permission, user_can
 
+from . import deadlines
 from .choices import Channel, OrderStatus, PaymentStatus, ShippingStatus
 from .models import Order, OrderItem, Package
 from .text import search_text
@@ -183,6 +184,7 @@ class OrderFilterForm(forms.Form):
     )
     date_from = BoundedDateField(label="Order Date from", required=False)
     date_to = BoundedDateField(label="Order Date to", required=False)
+    ship_by = forms.ChoiceField(label="Ship By", choices=deadlines.CHOICES, required=False)
     q = forms.CharField(
         label="Search",
         required=False,
@@ -234,6 +236,8 @@ class OrderFilterForm(forms.Form):
         if data.get("date_to"):
             # The whole last day: before the next midnight in the same time zone.
             qs = qs.filter(order_date__lt=datetime.combine(data["date_to"] + timedelta(days=1), time.min, tzinfo=tz))
+        if data.get("ship_by"):
+            qs = qs.filter(deadlines.deadline_q(data["ship_by"], now=timezone.now(), tz=tz))
         if data.get("q", "").strip():
             qs = qs.filter(search_q(data["q"]))
         return qs

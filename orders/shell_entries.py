@@ -24,3 +24,7 @@ def register() -> None:
     register_nav(
         NavEntry("Manage RMAs", lambda company: reverse("rmas:list"), "/rmas/", section="Orders", position=110)
     )
+    # SPEC S7: Sync > Sync Log, Dashboard (the Sync Log, channels', is at 700).
+    register_nav(
+        NavEntry("Dashboard", lambda company: reverse("dashboard"), "/dashboard/", section="Sync", position=710)
+    )

@@ -162,7 +162,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "dashboard"  # orders' dashboard (issue 23), named here, not imported
 LOGOUT_REDIRECT_URL = "login"
 
 # Sessions end after this long without a request (each request renews the cookie).

@@ -51,5 +51,6 @@ urlpatterns = [
     path("", include("invoices.urls")),
     path("rmas/", include("orders.rma.urls")),
     path("companies/", include("orders.rma.urls_settings")),
+    path("dashboard/", include("orders.urls_dashboard")),
     path("", include("channels.urls")),
 ]

@@ -26,6 +26,7 @@ from ..choices import (
     ShippingStatus,
     UploadStatus,
 )
+from ..deadlines import TO_SHIP
 from ..links import http_url_or_empty, validate_http_url
 from ..text import search_text
 
@@ -142,6 +143,15 @@ class Order(models.Model):
             models.Index(fields=["channel_order_id"], name="order_channel_order_id_idx"),
             models.Index(fields=["customer_reference"], name="order_customer_ref_idx"),
             models.Index(fields=["ship_by"], name="order_ship_by_idx"),
+            # The dashboard (issue 23): orders per day by channel and status, read from the index
+            # alone; and the orders still to ship by Ship By (orders.deadlines.TO_SHIP), a small
+            # part of all orders, for the late and due-today counts.
+            models.Index(fields=["company", "order_date"], include=["channel", "status"], name="order_dashboard_idx"),
+            models.Index(
+                fields=["company", "ship_by"],
+                name="order_to_ship_idx",
+                condition=TO_SHIP,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -27,6 +27,7 @@ from sellercloud.http import AuthenticatedHttpRequest
 from sellercloud.models import SavedView, User
 from sellercloud.permissions import user_can
 
+from .. import deadlines
 from ..bulk import BULK_ACTIONS, bulk_actions_menu, bulk_favorite_toggle
 from ..choices import Channel, OrderStatus, PaymentStatus, ShippingStatus
 from ..filters import DEFAULT_SORT, OrderFilterForm, order_page, order_scope
@@ -162,6 +163,7 @@ def _filter_widgets(form: OrderFilterForm) -> dict[str, object]:
         "shipping_status": options("shipping_status", ShippingStatus.choices),
         "date_from": data.get("date_from", ""),
         "date_to": data.get("date_to", ""),
+        "ship_by": options("ship_by", deadlines.CHOICES[1:]),
         "q": data.get("q", ""),
         "sort": data.get("sort", ""),
     }

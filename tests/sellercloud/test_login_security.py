@@ -64,7 +64,7 @@ def test_behind_a_proxy_one_clients_failures_do_not_lock_out_the_others(settings
 
     # then they are in
     assert response.status_code == 302
-    assert response.url == reverse("home")
+    assert response.url == reverse("dashboard")
 
 
 def test_a_forged_forwarded_for_does_not_escape_the_limit(settings, client_admin):

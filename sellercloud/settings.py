@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz first: probes use the machine's address and plain HTTP (sellercloud.health).
+    "sellercloud.health.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before WhiteNoise, so static files get the header too.
     "sellercloud.middleware.ContentSecurityPolicyMiddleware",
@@ -266,10 +268,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=540
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=570)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = "UTC"
+# The beat's tick and a worker's heartbeat for /healthz (sellercloud.heartbeat); not ok after two.
+HEALTH_HEARTBEAT_SECONDS = env.int("HEALTH_HEARTBEAT_SECONDS", default=30)
 # The scheduler's tick: each tick claims the runs falling due before the next one and starts each
 # at its due time (channels.runs.accounts_claim_due).
 SCHEDULE_TICK_SECONDS = 60
 CELERY_BEAT_SCHEDULE = {
+    "heartbeat": {"task": "sellercloud.heartbeat_task", "schedule": float(HEALTH_HEARTBEAT_SECONDS)},
     "download-due-accounts": {"task": "channels.tasks.download_tick_task", "schedule": float(SCHEDULE_TICK_SECONDS)},
     "upload-due-accounts": {"task": "channels.upload_tasks.upload_tick_task", "schedule": float(SCHEDULE_TICK_SECONDS)},
     # Orders compared with Cdiscount's (issue 23), at night when the API is quiet.

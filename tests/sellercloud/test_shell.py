@@ -42,7 +42,7 @@ def test_navigation_keeps_its_sections_entries_and_order_for_a_client_admin(clie
     assert rendered_navigation(html) == [
         ("Orders", [("/orders/", "Manage Orders"), ("/rmas/", "Manage RMAs")]),
         ("Settings", [(f"/companies/{company.pk}/", "Company Settings"), ("/users/", "Users")]),
-        ("Sync", [("/sync-log/", "Sync Log")]),
+        ("Sync", [("/sync-log/", "Sync Log"), ("/dashboard/", "Dashboard")]),
     ]
 
 
@@ -55,14 +55,14 @@ def test_navigation_hides_users_from_an_employee_and_company_settings_without_a_
     assert rendered_navigation(client.get(reverse("home")).content.decode()) == [
         ("Orders", [("/orders/", "Manage Orders"), ("/rmas/", "Manage RMAs")]),
         ("Settings", [(f"/companies/{company.pk}/", "Company Settings")]),
-        ("Sync", [("/sync-log/", "Sync Log")]),
+        ("Sync", [("/sync-log/", "Sync Log"), ("/dashboard/", "Dashboard")]),
     ]
 
     employee.memberships.all().delete()
 
     assert rendered_navigation(client.get(reverse("home")).content.decode()) == [
         ("Orders", [("/orders/", "Manage Orders"), ("/rmas/", "Manage RMAs")]),
-        ("Sync", [("/sync-log/", "Sync Log")]),
+        ("Sync", [("/sync-log/", "Sync Log"), ("/dashboard/", "Dashboard")]),
     ]
 
 

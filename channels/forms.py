@@ -285,6 +285,7 @@ class SyncLogFilterForm(_Form):
         max_value=MAX_DAYS,
         required=False,
         error_messages={"min_value": DAYS_MESSAGE, "max_value": DAYS_MESSAGE, "invalid": DAYS_MESSAGE},
+        widget=forms.NumberInput(attrs={"placeholder": str(DEFAULT_DAYS)}),
     )
 
     def __init__(self, *args: Any, companies: QuerySet[Company], **kwargs: Any) -> None:

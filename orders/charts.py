@@ -8,8 +8,9 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-WIDTH, HEIGHT = 900.0, 200.0
-LEFT, RIGHT, TOP, BOTTOM = 36.0, 6.0, 8.0, 22.0  # room for the axis labels
+# The viewBox: the SVG scales to its half of the panel (about 550 px), so the text stays readable.
+WIDTH, HEIGHT = 600.0, 170.0
+LEFT, RIGHT, TOP, BOTTOM = 30.0, 4.0, 8.0, 20.0  # room for the axis labels
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Column:
     label: str  # under the column, every few days
     total: int
     segments: list[Segment]
+    label_x: float = 0.0
+    label_anchor: str = "start"  # the last day's label ends at the plot's edge, not past it
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,14 @@ def stacked_bars(
                 h = plot_h * n / top
                 y -= h
                 segments.append(Segment(key, round(y, 2), round(h, 2), f"{day:%d/%m}: {label} {n}"))
-        label = f"{day:%d/%m}" if index % 5 == 0 or index == len(days) - 1 else ""
-        columns.append(Column(round(LEFT + index * step + 1, 2), round(step - 2, 2), label, total, segments))
+        last = index == len(days) - 1
+        label = f"{day:%d/%m}" if (len(days) - 1 - index) % 5 == 0 else ""  # today, then every 5 days back
+        x = round(LEFT + index * step + 1, 2)
+        label_x, anchor = (WIDTH - RIGHT, "end") if last else (x, "start")
+        columns.append(Column(x, round(step - 2, 2), label, total, segments, label_x, anchor))
     legend = [(key, label, sum(counts.get((day, key), 0) for day in days)) for key, label in series]
-    grid = [(round(TOP + plot_h * (1 - f), 2), int(top * f)) for f in (0, 0.5, 1)]
+    marks = (0, top // 2, top) if top % 2 == 0 else (0, top)  # whole numbers only
+    grid = [(round(TOP + plot_h * (1 - n / top), 2), n) for n in marks]
     summary = f"{title}: {sum(totals)} orders over {len(days)} days, " + ", ".join(
         f"{label} {n}" for _, label, n in legend if n
     )

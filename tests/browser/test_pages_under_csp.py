@@ -96,6 +96,9 @@ def test_every_page_works_under_the_policy(page, live_server, shop, monkeypatch)
         (f"/companies/{company.pk}/cdiscount/download/", None),
         ("/sync-log/", "Sync Log"),
         (f"/sync-log/{run.pk}/", None),
+        ("/dashboard/", None),
+        ("/dashboard/?all=1", None),
+        (f"/companies/{company.pk}/cdiscount/reconciliation/", None),
         ("/no-such-page/", "Page not found"),
     ]:
         response = page.goto(url + path)

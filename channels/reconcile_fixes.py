@@ -16,7 +16,8 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from orders.channel_registry import ActionResult
-from orders.choices import UploadStatus
+from orders.choices import EventKind, UploadStatus
+from orders.events import order_event
 from orders.models import Package
 from orders.rules import OrderRuleError
 from orders.services import order_cancel_internally, refund_set_reference
@@ -86,12 +87,17 @@ def _retry_upload(drift: Drift, by: User) -> ActionResult:
         raise OrderRuleError("The package is gone: open the order.")
     now = timezone.now()
     with transaction.atomic():
-        Package.objects.filter(pk=drift.package.pk, upload_status=UploadStatus.UPLOADED).update(
+        moved = Package.objects.filter(pk=drift.package.pk, upload_status=UploadStatus.UPLOADED).update(
             upload_status=UploadStatus.PENDING,
             upload_attempts=Greatest(F("upload_attempts"), 1),  # tried before: read the order first
             next_upload_at=now,
             upload_claimed_at=None,
         )
+        if moved:
+            order_event(order=drift.package.order, kind=EventKind.UPLOAD, user=by,
+                        message=f"Tracking {drift.package.tracking_number} was recorded as uploaded, but Cdiscount "
+                        f"does not have it (reconciliation run {drift.run_id}): set back to Pending to send it again.",
+                        data={"package_id": drift.package.pk, "run_id": drift.run_id})  # fmt: skip
     package = upload.package_retry_upload(package=drift.package, by=by)
     number = package.tracking_number
     if package.upload_status == UploadStatus.UPLOADED:

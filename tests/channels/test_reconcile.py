@@ -12,7 +12,7 @@ from django.utils import timezone
 from channels.models import CarrierMapping, Drift, SyncRun
 from channels.reconcile import open_drifts, reconcile_run_now
 from orders.choices import OrderStatus, UploadStatus
-from orders.models import Order, Package
+from orders.models import Order, OrderEvent, Package
 from orders.services import company_today, order_ship, refund_issue
 from tests.channels.conftest import logged_in
 from tests.channels.sandbox_helpers import account_for
@@ -123,6 +123,9 @@ def test_each_drift_is_found_and_each_fix_clears_its_row(scene, boss, eager_cele
     assert Order.objects.get(channel_order_id=ids["shipped"]).ship_confirmed_at is not None
     assert Order.objects.filter(channel_order_id=ids["deleted"]).exists()
     assert sandbox.control.order(ids["lost_upload"])["status"] == "Shipped"
+    assert OrderEvent.objects.filter(
+        order__channel_order_id=ids["lost_upload"], message__contains="does not have"
+    ).exists()
     assert drifted(run) == {}
     assert (
         "No differences" in client.get(reverse("cdiscount_reconciliation", args=[account.company_id])).content.decode()
@@ -199,3 +202,22 @@ def test_the_health_card_counts_the_open_drift(scene, boss, company):
     cancel = next(d for d in open_drifts(run) if d.kind == Kind.CANCELLED_THERE)
     client.post(reverse("reconcile_drift_fix", args=[cancel.pk]))
     assert '<span class="status status-bad">5</span>' in client.get(settings_url).content.decode()
+
+
+def test_a_run_whose_worker_died_is_done_again_when_its_task_comes_back(make_cdiscount_sandbox, company):
+    from channels.reconcile import RECONCILE, reconcile_run_queued
+
+    # given a queued reconciliation whose worker died mid-run (Processing, its lock expired)
+    sandbox = make_cdiscount_sandbox(orders=0)
+    account = account_for(sandbox, company=company)
+    sandbox.control.create_orders(count=2, status="InPreparation")
+    dead = RECONCILE.create(account=account, trigger=SyncRun.Trigger.MANUAL, user=None)
+    SyncRun.objects.filter(pk=dead.pk).update(status=SyncRun.Status.PROCESSING)
+
+    # when the task is delivered again (acks_late)
+    again = reconcile_run_queued(account_id=account.pk, run_id=dead.pk)
+
+    # then a new run with the same period found what there is to find
+    assert again is not None and again.pk != dead.pk
+    assert (again.window_from, again.window_to) == (dead.window_from, dead.window_to)
+    assert again.status == SyncRun.Status.COMPLETED

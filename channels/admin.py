@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from orders.models import ChannelPayload
 
-from .models import CarrierMapping, CdiscountAccount, SettingsChange, SyncProblem, SyncRun
+from .models import CarrierMapping, CdiscountAccount, Drift, SettingsChange, SyncProblem, SyncRun
 
 
 class CarrierMappingInline(admin.TabularInline):
@@ -41,3 +41,10 @@ class ChannelPayloadAdmin(admin.ModelAdmin):
 @admin.register(SettingsChange)
 class SettingsChangeAdmin(admin.ModelAdmin):
     list_display = ("account", "field", "user", "changed_at")
+
+
+@admin.register(Drift)
+class DriftAdmin(admin.ModelAdmin):
+    list_display = ("run", "kind", "channel_order_id", "created_at", "resolved_at")
+    list_filter = ("kind",)
+    raw_id_fields = ("run", "order", "package", "refund")

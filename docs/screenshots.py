@@ -23,6 +23,8 @@ PAGES = {
     "screenshot-user-add.png": "/users/add/",
     "screenshot-company-edit.png": "/companies/{company}/edit/",
     "screenshot-invoice-settings.png": "/companies/{company}/invoice-settings/",
+    "screenshot-dashboard.png": "/dashboard/",
+    "screenshot-sync-log.png": "/sync-log/",
 }
 
 

@@ -108,10 +108,11 @@ def test_posts_without_csrf_token_are_refused(client_admin, two_companies):
 # --- Login, logout, throttling, password change and reset ------------------------------------
 
 
-def test_login_then_home_then_logout(client, client_admin):
+def test_login_then_dashboard_then_logout(client, client_admin):
+    # the dashboard is the page after login (issue 23)
     response = client.post(reverse("login"), {"username": "admin", "password": PASSWORD}, follow=True)
     assert response.status_code == 200
-    assert title_of(response).startswith("Home")
+    assert title_of(response).startswith("Dashboard")
     assert response.context["user"] == client_admin
 
     response = client.post(reverse("logout"), follow=True)

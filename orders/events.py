@@ -266,7 +266,8 @@ def refund_reference_event(*, order: Order, by: User, refund: Refund, reference_
     return order_event(
         order=order,
         kind=EventKind.REFUND,
-        message=f"Reference Number {reference_number} added to the refund of {money_text(refund.amount, refund.currency)}",
+        message=f"Reference Number {reference_number} added to the refund of "
+        f"{money_text(refund.amount, refund.currency)}",
         user=by,
         data={"refund_id": refund.pk, "reference_number": reference_number},
     )

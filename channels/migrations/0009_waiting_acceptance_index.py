@@ -9,7 +9,7 @@ INDEX = "cdiscount_waiting_acceptance_idx"
 class Migration(migrations.Migration):
     dependencies = [
         ("channels", "0008_reconciliation"),
-        ("orders", "0014_dashboard_indexes"),
+        ("orders", "0019_dashboard_indexes"),
     ]
 
     operations = [

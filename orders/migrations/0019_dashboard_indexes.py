@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('channels', '0008_reconciliation'),
-        ('orders', '0013_correct_cancelled_lines'),
+        ('orders', '0018_orderevent_kinds'),
         ('sellercloud', '0001_initial'),
     ]
 

@@ -28,7 +28,8 @@ from . import deadlines
 from .channel_registry import HealthCard, health_cards
 from .charts import Chart, stacked_bars
 from .choices import Channel, OrderStatus, UploadStatus
-from .models import Order, Package
+from .models import RMA, Order, Package
+from .rma_choices import FINISHED_RMA_STATUSES, RMAStatus
 
 DAYS = 30
 COUNT_CAP = 1000
@@ -61,6 +62,7 @@ class Dashboard:
     due_today_orders: list[Order]
     problem_orders: Figure
     failed_uploads: int
+    open_rmas: Figure
     waiting_acceptance: int
     open_problems: int
     cards: list[HealthCard]
@@ -96,6 +98,15 @@ def _per_day(orders: QuerySet[Order], tz: ZoneInfo, days: list[date]) -> tuple[C
     )
 
 
+def _open_rmas(companies: list[Company], all_companies: bool) -> Figure:
+    """Returns still to deal with (Open or On Hold), linking to Manage RMAs with those filters."""
+    rmas = RMA.objects.filter(company_id__in=[c.pk for c in companies]).exclude(status__in=FINISHED_RMA_STATUSES)
+    n = len(rmas.order_by().values_list("pk", flat=True)[: COUNT_CAP + 1])
+    pairs = [] if all_companies else [("company", str(companies[0].pk))]
+    pairs += [("status", RMAStatus.OPEN), ("status", RMAStatus.ON_HOLD)]
+    return Figure(min(n, COUNT_CAP), n > COUNT_CAP, reverse("rmas:list") + "?" + urlencode(pairs))
+
+
 def dashboard_for(*, companies: list[Company], all_companies: bool, now: datetime | None = None) -> Dashboard:
     """The dashboard of these companies (the user's own, where they may view orders). `all_companies`
     says whether the links to Manage Orders name no company (every one the user sees)."""
@@ -123,6 +134,7 @@ def dashboard_for(*, companies: list[Company], all_companies: bool, now: datetim
                               [:DUE_TODAY_SHOWN]),
         problem_orders=figure(Q(status=OrderStatus.PROBLEM), status=OrderStatus.PROBLEM),
         failed_uploads=Package.objects.filter(order__company_id__in=ids, upload_status=UploadStatus.FAILED).count(),
+        open_rmas=_open_rmas(companies, all_companies),
         waiting_acceptance=sum(card.waiting_acceptance for card in cards),
         open_problems=sum(card.open_problems for card in cards),
         cards=cards,

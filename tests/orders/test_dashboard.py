@@ -12,6 +12,8 @@ from django.urls import reverse
 from channels.models import SyncProblem, SyncRun
 from orders.choices import OPEN_STATUSES, Channel, OrderStatus, ShippingStatus, UploadStatus
 from orders.dashboard import COUNT_CAP, dashboard_for
+from orders.models import RMA
+from orders.rma_choices import RMAStatus
 from tests.channels.clock import TestClock, app_clock
 from tests.factories import CompanyFactory, MembershipFactory, OrderFactory, PackageFactory, UserFactory
 
@@ -145,3 +147,17 @@ def test_manage_orders_ship_by_filter_refuses_a_bad_value(world, client):
     client.force_login(user)
     page = client.get(reverse("orders:list") + "?ship_by=yesterday").content.decode()
     assert "Some filters were not applied" in page and "Ship By" in page
+
+
+def test_open_rmas_are_counted_for_the_users_companies_and_link_to_manage_rmas(world):
+    _, mine_a, mine_b, seeded = world
+    orders_a = [m["order"] for m in seeded[mine_a.pk]]
+    for n, status in enumerate([RMAStatus.OPEN, RMAStatus.ON_HOLD, RMAStatus.CLOSED, RMAStatus.CANCELLED]):
+        RMA.objects.create(company=mine_a, order=orders_a[n], number=f"RMA-{n:06d}", status=status)
+    other = CompanyFactory(name="Ailleurs")
+    RMA.objects.create(company=other, order=OrderFactory(company=other), number="RMA-900000")
+
+    d = dashboard_for(companies=[mine_a, mine_b], all_companies=True, now=NOW)
+
+    assert d.open_rmas.count == 2  # Open and On Hold; not Closed, Cancelled or another company's
+    assert d.open_rmas.url == reverse("rmas:list") + "?status=open&status=on_hold"

@@ -98,20 +98,18 @@ def seller_block(company: Company) -> dict[str, Any]:
 
 
 def buyer_block(order: Order) -> dict[str, Any]:
-    """The buyer. A business buyer (a company name on the billing address) gets the B2B mentions.
-
-    The download does not keep Cdiscount's `businessOrder` flag nor the buyer's VAT number yet:
-    the billing address's `company` marks a business order, and its `vat_number`, once stored, is
-    printed.
-    """
+    """The buyer. A business buyer gets the B2B mentions: for a marketplace order, what the
+    marketplace says (Cdiscount's businessOrder, kept by the download with the buyer's VAT
+    number); for an order of our own, a company name on the billing address."""
     billing = order.billing_address or {}
     company_name = str(billing.get("company") or "").strip()
+    is_business = order.business_order if order.channel_account_id else bool(company_name)
     return {
         "name": order.customer_name,
         "reference": order.customer_reference,
         "company": company_name,
-        "vat_number": str(billing.get("vat_number") or "").strip(),
-        "is_business": bool(company_name),
+        "vat_number": order.buyer_vat_number or str(billing.get("vat_number") or "").strip(),
+        "is_business": is_business,
     }
 
 

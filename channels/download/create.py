@@ -31,6 +31,8 @@ CHANNEL_FIELDS = (
     "customer_reference",
     "customer_name",
     "search_name",
+    "business_order",
+    "buyer_vat_number",
     "billing_address",
     "delivery_mode",
     "currency",

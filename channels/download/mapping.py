@@ -102,6 +102,8 @@ class OrderData:
     customer_reference: str
     customer_name: str
     search_name: str  # customer_name as search compares it (orders.text)
+    business_order: bool
+    buyer_vat_number: str
     billing_address: dict[str, str]
     shipping_address: dict[str, str] | None  # exists from InPreparation only
     delivery_mode: str
@@ -141,6 +143,14 @@ def address_dict(address: Address | None) -> dict[str, str]:
         "country_code": address.country_code,
     }
     return {key: value or "" for key, value in values.items()}
+
+
+def _buyer_vat_number(order: Order) -> str:
+    """The business buyer's VAT number, from the billing address, else the shipping one."""
+    for address in (order.billing_address, order.shipping_address):
+        if address is not None and address.company_vat_number:
+            return address.company_vat_number.strip()[:30]
+    return ""
 
 
 def _item(line: Any) -> ItemData:
@@ -197,6 +207,8 @@ def map_order(order: Order) -> OrderData:
         customer_reference=order.customer_reference or "",
         customer_name=customer_name,
         search_name=search_text(customer_name),
+        business_order=bool(order.business_order),
+        buyer_vat_number=_buyer_vat_number(order),
         billing_address=billing,
         shipping_address=shipping,
         delivery_mode=next((d.mode for d in deliveries if d.mode), "") or "",

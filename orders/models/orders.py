@@ -93,6 +93,10 @@ class Order(models.Model):
     search_name = models.CharField(max_length=200, blank=True, editable=False)
     # Cdiscount gives neither; other channels do.
     customer_email = models.EmailField(blank=True)
+    # A business buyer (Cdiscount's businessOrder) and its VAT number: their invoices carry the
+    # B2B mentions (SPEC S9).
+    business_order = models.BooleanField(default=False)
+    buyer_vat_number = models.CharField("Buyer VAT number", max_length=30, blank=True)
     customer_phone = models.CharField(max_length=40, blank=True)
     # Addresses as {civility, first_name, last_name, company, line1, line2, line3, postal_code,
     # city, region, country_code}; see orders.services.ADDRESS_FIELDS.

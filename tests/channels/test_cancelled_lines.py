@@ -224,3 +224,14 @@ def test_a_cancellation_request_accepted_after_payment_releases_the_hold_and_ref
     assert release.message == (
         f"Hold released: back to In Process. Cdiscount accepted the cancellation request: line {LINE_B} cancelled."
     )
+
+
+def test_a_business_order_keeps_cdiscounts_flag_and_the_buyers_vat_number(account):
+    raw = two_lines()
+    raw["businessOrder"] = True
+    raw["billingAddress"].update(companyName="Hôtel Beauséjour SARL", companyVatNumber="FR12345678901")
+
+    order = upsert(account, raw)
+
+    assert order.business_order and order.buyer_vat_number == "FR12345678901"
+    assert not upsert(CdiscountAccountFactory(allow_unpaid_orders=False), two_lines()).business_order

@@ -23,7 +23,9 @@ pytestmark = pytest.mark.skipif(not shutil.which("pdftoppm"), reason="no pdftopp
 
 CUSTOMER = {"first_name": "Hélène", "last_name": "Lefèvre", "line1": "3 rue Pasteur", "postal_code": "69003"}
 CUSTOMER |= {"city": "Lyon", "country_code": "FR"}
-BUSINESS = {**CUSTOMER, "company": "Hôtel Beauséjour SARL", "vat_number": "FR12345678901"}
+BUSINESS = {**CUSTOMER, "company": "Hôtel Beauséjour SARL"}
+# What the download keeps of Cdiscount's businessOrder and the buyer's companyVatNumber.
+B2B = {"business_order": True, "buyer_vat_number": "FR12345678901"}
 LINES = [
     ("BOOK-1", "Le Petit Prince — édition illustrée", 1, "12.99", "2.99"),
     ("LAMP-7", "Lampe de chevet « Élise », laiton brossé", 3, "19.99", "4.99"),
@@ -71,7 +73,8 @@ def shop(legal_company, client_admin):
     ],
 )
 def test_each_layout_renders_to_an_a4_picture(shop, client_admin, tmp_path, name, channel, address, expected):
-    order = make_order(shop, LINES, channel=channel, billing_address=address, shipping_address=CUSTOMER)
+    b2b = B2B if address is BUSINESS else {}
+    order = make_order(shop, LINES, channel=channel, billing_address=address, shipping_address=CUSTOMER, **b2b)
 
     pdf = invoice_print(order=order, by=client_admin).pdf
 
@@ -81,7 +84,7 @@ def test_each_layout_renders_to_an_a4_picture(shop, client_admin, tmp_path, name
 
 
 def test_a_business_order_prints_the_b2b_mentions(shop, client_admin):
-    order = make_order(shop, LINES, billing_address=BUSINESS, shipping_address=CUSTOMER)
+    order = make_order(shop, LINES, billing_address=BUSINESS, shipping_address=CUSTOMER, **B2B)
 
     text = pdf_text(invoice_print(order=order, by=client_admin).pdf)
 
@@ -89,3 +92,12 @@ def test_a_business_order_prints_the_b2b_mentions(shop, client_admin):
     assert "Date d'échéance" in text and "Pénalités de retard" in text
     assert "Indemnité forfaitaire pour frais de recouvrement : 40 €" in text
     assert "rétractation" not in text
+
+
+def test_a_cdiscount_order_that_is_not_a_business_order_prints_the_consumer_mentions(shop, client_admin):
+    # a company name on the address alone: Cdiscount did not flag it businessOrder
+    order = make_order(shop, LINES, billing_address=BUSINESS, shipping_address=CUSTOMER)
+
+    text = pdf_text(invoice_print(order=order, by=client_admin).pdf)
+
+    assert "rétractation" in text and "Pénalités de retard" not in text

@@ -18,7 +18,7 @@ from django.db.models import CharField, Value
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
@@ -72,6 +72,7 @@ class GridRow:
     channel_order_id: str
     company: str
     order_date: str
+    order_time: str  # the date and time, on hover: the grid shows the date
     customer: str
     status: str
     status_label: str
@@ -83,6 +84,8 @@ class GridRow:
 
 
 CHANNEL_LABELS = dict(Channel.choices)
+# The grid writes the euro as its sign, to fit 1280 px; other currencies by their code.
+CURRENCY_SIGNS = {"EUR": "€"}
 STATUS_LABELS = dict(OrderStatus.choices)
 PAYMENT_LABELS = dict(PaymentStatus.choices)
 SHIPPING_LABELS = dict(ShippingStatus.choices)
@@ -103,7 +106,8 @@ def _grid_rows(orders: list[Order]) -> list[GridRow]:
                 channel=CHANNEL_LABELS.get(order.channel, order.channel),
                 channel_order_id=order.channel_order_id,
                 company=order.company.name,
-                order_date=order.order_date.astimezone(zone).strftime(DATETIME_FORMAT),
+                order_date=order.order_date.astimezone(zone).strftime(DATE_FORMAT),
+                order_time=order.order_date.astimezone(zone).strftime(DATETIME_FORMAT),
                 customer=order.customer_name,
                 status=order.status,
                 status_label=STATUS_LABELS.get(order.status, order.status),
@@ -112,25 +116,29 @@ def _grid_rows(orders: list[Order]) -> list[GridRow]:
                 ship_confirmed=order.ship_confirmed_at.astimezone(zone).strftime(DATE_FORMAT)
                 if order.ship_confirmed_at
                 else "",
-                grand_total=f"{order.grand_total} {order.currency}",
+                grand_total=f"{order.grand_total} {CURRENCY_SIGNS.get(order.currency, order.currency)}",
                 ship_by=order.ship_by.astimezone(zone).strftime(DATE_FORMAT) if order.ship_by else "",
             )
         )
     return rows
 
 
+# Every grid fits 1280 px without scrolling sideways (issue 24): long names are cut with the
+# whole text on hover, and the Company column shows only to a user with several companies.
 ROW_HTML = (
     '<tr><td class="check"><input type="checkbox" name="ids" value="{pk}" aria-label="Select order {pk}" '
     'data-mo-check></td><th scope="row"><a href="{url}">{pk}</a></th><td>{channel}</td>'
-    '<td class="mono">{channel_order_id}</td><td>{company}</td><td class="nowrap">{order_date}</td>'
-    '<td>{customer}</td><td><span class="status mo-status-{status}">{status_label}</span></td>'
-    '<td>{payment_status}</td><td>{shipping_status}</td><td class="nowrap">{ship_confirmed}</td>'
+    '<td class="mono">{channel_order_id}</td>{company_cell}<td class="nowrap" title="{order_time}">{order_date}</td>'
+    '<td class="cut" title="{customer}">{customer}</td>'
+    '<td><span class="status mo-status-{status}">{status_label}</span></td>'
+    '<td class="wrap">{payment_status}</td><td class="wrap">{shipping_status}</td><td class="nowrap">{ship_confirmed}</td>'
     '<td class="num">{grand_total}</td><td class="nowrap">{ship_by}</td></tr>'
 )
+COMPANY_CELL = '<td class="cut" title="{0}">{0}</td>'
 NOT_CONFIRMED = mark_safe('<span class="muted">No</span>')  # noqa: S308 (a constant)
 
 
-def _grid_body(rows: list[GridRow]) -> SafeString:
+def _grid_body(rows: list[GridRow], *, with_company: bool) -> SafeString:
     """The grid's rows as HTML, every value escaped by format_html (markup in a name is text).
 
     Written here rather than in the template: 50 to 200 rows of 13 cells through template
@@ -139,7 +147,14 @@ def _grid_body(rows: list[GridRow]) -> SafeString:
     return format_html_join(
         "\n",
         ROW_HTML,
-        ({**row.__dict__, "ship_confirmed": row.ship_confirmed or NOT_CONFIRMED} for row in rows),
+        (
+            {
+                **row.__dict__,
+                "ship_confirmed": row.ship_confirmed or NOT_CONFIRMED,
+                "company_cell": format_html(COMPANY_CELL, row.company) if with_company else "",
+            }
+            for row in rows
+        ),
     )
 
 
@@ -188,9 +203,11 @@ def order_detail_url(order_id: int) -> str:
         return f"/orders/{order_id}/"
 
 
-def _columns(request: AuthenticatedHttpRequest, current: str) -> list[Column]:
+def _columns(request: AuthenticatedHttpRequest, current: str, *, with_company: bool) -> list[Column]:
     columns = []
     for label, key in COLUMNS:
+        if key == "company" and not with_company:
+            continue
         params = request.GET.copy()
         params.pop("page", None)
         if current == key:
@@ -247,7 +264,8 @@ def order_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = order_page(orders, ordering=form.ordering(), number=form.page_number, per_page=form.page_size)
     saved_views, starred = _menus(user)
     rows = _grid_rows(page.orders)
-    body = _grid_body(rows)
+    with_company = len(scope.companies) > 1
+    body = _grid_body(rows, with_company=with_company)
     return render(
         request,
         "orders/order_list.html",
@@ -258,7 +276,7 @@ def order_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "grid_body": body,
-            "columns": _columns(request, form.sort_key),
+            "columns": _columns(request, form.sort_key, with_company=with_company),
             "filter_query": form.filter_query(),
             "saved_views": saved_views,
             "action_entries": _action_entries(user, scope.companies, starred),

@@ -131,7 +131,8 @@ ROW_HTML = (
     '<td class="mono">{channel_order_id}</td>{company_cell}<td class="nowrap" title="{order_time}">{order_date}</td>'
     '<td class="cut" title="{customer}">{customer}</td>'
     '<td><span class="status mo-status-{status}">{status_label}</span></td>'
-    '<td class="wrap">{payment_status}</td><td class="wrap">{shipping_status}</td><td class="nowrap">{ship_confirmed}</td>'
+    '<td class="wrap">{payment_status}</td><td class="wrap">{shipping_status}</td>'
+    '<td class="nowrap">{ship_confirmed}</td>'
     '<td class="num">{grand_total}</td><td class="nowrap">{ship_by}</td></tr>'
 )
 COMPANY_CELL = '<td class="cut" title="{0}">{0}</td>'

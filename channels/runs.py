@@ -14,7 +14,7 @@ tasks import services and never the other way round.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -61,6 +61,20 @@ class RunRequest:
 
     run: SyncRun | None  # the queued run, when one was queued
     running: SyncRun | None  # the run already going, when there was one
+
+
+def calls_note(before: Mapping[str, float], after: Mapping[str, float]) -> str:
+    """What a run's calls met on the way, for its log (issue 24): rate limits and the time waited,
+    calls sent again after a temporary fault, token requests. Empty when none."""
+    met = []
+    if limits := int(after["rate_limit"] - before["rate_limit"]):
+        waited = after["wait_seconds"] - before["wait_seconds"]
+        met.append(f"{limits} rate limit{'s' if limits > 1 else ''} (HTTP 429), {waited:.1f} s waited in all")
+    if retries := int(after["retry"] - before["retry"]):
+        met.append(f"{retries} call{'s' if retries > 1 else ''} sent again after a temporary fault")
+    if tokens := int(after["token"] - before["token"]):
+        met.append(f"{tokens} token request{'s' if tokens > 1 else ''}")
+    return f"On the way: {'; '.join(met)}." if met else ""
 
 
 # Scheduling ----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .forms import (
 )
 from .ledger_views import account_ledgers
 from .models import SyncProblem, SyncRun
+from .run_orders import orders_touched
 from .views import may_manage, may_view_orders, require_view_orders
 
 NO_PERMISSION = "Needs the Manage channel permission for this company."
@@ -55,7 +56,8 @@ def _run_context(request: AuthenticatedHttpRequest, run: SyncRun) -> dict[str, A
     hidden_problems = 0 if can_view_orders else run.problems.count()
     return {"run": run, "company": company, "tz": company.time_zone, "problems": problems,
             "can_manage": may_manage(request, company), "can_view_orders": can_view_orders,
-            "hidden_problems": hidden_problems, "no_view_orders": NO_VIEW_ORDERS}  # fmt: skip
+            "hidden_problems": hidden_problems, "no_view_orders": NO_VIEW_ORDERS,
+            "orders_touched": orders_touched(run) if can_view_orders else []}  # fmt: skip
 
 
 # --- Sync Log ---------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def download_execute(
         run.window_to = run.window_to or now
     run.save(update_fields=["status", "started_at", "heartbeat_at", "window_from", "window_to", "overlap_minutes"])
     state = RunState(run=run, account=account, client=client or client_for(account), lock=lock)
-    calls_before = state.client.calls.snapshot()["api"]
+    calls_before = state.client.calls.snapshot()
     try:
         if run.channel_order_id:
             _download_one(state, run.channel_order_id)

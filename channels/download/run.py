@@ -4,7 +4,7 @@ carries the run out."""
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from channels import runs
 from channels.accounts import AccountLock
 from channels.cdiscount.client import CdiscountClient
 from channels.models import CdiscountAccount, SyncRun
@@ -100,15 +101,16 @@ def after_page(state: RunState, on_page: Callable[[SyncRun], None] | None) -> No
         on_page(run)
 
 
-def finish_run(state: RunState, status: str, error: str, calls_before: int) -> None:
+def finish_run(state: RunState, status: str, error: str, calls_before: Mapping[str, float]) -> None:
     run, account = state.run, state.account
     run.status = status
     run.error = error[:2000]
     run.finished_at = timezone.now()
-    run.api_calls = state.client.calls.snapshot()["api"] - calls_before
+    calls = state.client.calls.snapshot()
+    run.api_calls = int(calls["api"] - calls_before["api"])
     for name, value in state.counts.items():
         setattr(run, name, value)
-    run.log = "\n".join(state.log)
+    run.log = "\n".join([*state.log, runs.calls_note(calls_before, calls)]).strip()
     with transaction.atomic():
         run.save()
         ordinary = not run.is_backfill and not run.channel_order_id

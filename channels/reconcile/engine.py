@@ -49,7 +49,7 @@ def reconcile_execute(*, run: SyncRun, lock: AccountLock | None, client: Cdiscou
     run.started_at = run.heartbeat_at = timezone.now()
     run.save(update_fields=["status", "started_at", "heartbeat_at"])
     client = client or client_for(account)
-    calls_before = client.calls.snapshot()["api"]
+    calls_before = client.calls.snapshot()
     log: list[str] = []
     try:
         findings = _reconcile(run, account, client, lock, log)
@@ -62,7 +62,7 @@ def reconcile_execute(*, run: SyncRun, lock: AccountLock | None, client: Cdiscou
         _finish(run, SyncRun.Status.FAILED, CRASHED, [], log)
     else:
         _finish(run, SyncRun.Status.COMPLETED, "", findings, log)
-    run.api_calls = client.calls.snapshot()["api"] - calls_before
+    run.api_calls = int(client.calls.snapshot()["api"] - calls_before["api"])
     run.save(update_fields=["api_calls"])
     return run
 

@@ -230,6 +230,8 @@ def _post(a: _Attempt, *, carrier_name: str, tracking_url: str, line_ids: list[s
                 and wait <= RATE_LIMIT_MAX_WAIT_SECONDS
                 and resend < RATE_LIMIT_RESENDS
             ):
+                a.ctx.client.calls.add("rate_limit")
+                a.ctx.client.calls.waited(wait)
                 a.ctx.pause_for(wait)
                 continue
             raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.utils import timezone
 from orders.choices import Channel, UploadStatus
 from orders.models import Package
 
+from .. import runs
 from ..accounts import AccountLock, client_for
 from ..cdiscount.client import CdiscountClient
 from ..models import CarrierMapping, CdiscountAccount, SyncRun
@@ -75,7 +77,7 @@ def upload_execute(
         user=run.user,
         mappings={m.carrier.strip().casefold(): m for m in CarrierMapping.objects.filter(account=account)},
     )
-    calls_before = ctx.client.calls.snapshot()["api"]
+    calls_before = ctx.client.calls.snapshot()
     try:
         ids = package_ids if package_ids is not None else _due_package_ids(account=account, now=now)
         ctx.total = len(ids)
@@ -157,7 +159,7 @@ def _upload_safely(ctx: RunContext, package_id: int, *, claimed: bool, force_rea
     ctx.record(outcome)
 
 
-def _finish(ctx: RunContext, calls_before: int) -> None:
+def _finish(ctx: RunContext, calls_before: Mapping[str, float]) -> None:
     run, account = ctx.run, ctx.account
     ctx._copy_counts()
     deferred = ctx.counts[UploadOutcome.DEFERRED]
@@ -172,8 +174,9 @@ def _finish(ctx: RunContext, calls_before: int) -> None:
     run.status = status
     run.error = ctx.stop_reason[:2000]
     run.finished_at = run.heartbeat_at = timezone.now()
-    run.api_calls = ctx.client.calls.snapshot()["api"] - calls_before
-    run.log = "\n".join(ctx.log)
+    calls = ctx.client.calls.snapshot()
+    run.api_calls = int(calls["api"] - calls_before["api"])
+    run.log = "\n".join([*ctx.log, runs.calls_note(calls_before, calls)]).strip()
     run.save()
     logger.info(
         "event=upload_finished run=%s account=%s status=%s packages=%d uploaded=%d failed=%d deferred=%d "

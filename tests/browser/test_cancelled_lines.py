@@ -37,4 +37,4 @@ def test_items_and_the_grid_show_the_same_grand_total_without_the_cancelled_line
     page.goto(f"{live_server.url}/orders/?q={order.channel_order_id}")
     row = page.locator("table.mo-grid tbody tr")
     assert row.count() == 1
-    assert f"{A_AMOUNT} EUR" in row.inner_text()
+    assert f"{A_AMOUNT} €" in row.inner_text()

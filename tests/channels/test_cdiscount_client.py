@@ -121,7 +121,7 @@ def test_one_token_is_shared_by_clients_using_the_same_store(sandbox):
 
     assert len(sandbox.requests(path_contains="/token")) == 1
     # An idle poll with a cached token costs one API call and no token call.
-    assert worker_2.calls.snapshot() == {"token": 0, "api": 2}
+    assert worker_2.calls.snapshot() == {"token": 0, "api": 2, "retry": 0, "rate_limit": 0, "wait_seconds": 0.0}
 
 
 def test_token_is_renewed_when_it_gets_close_to_expiry(make_cdiscount_sandbox):
@@ -131,7 +131,7 @@ def test_token_is_renewed_when_it_gets_close_to_expiry(make_cdiscount_sandbox):
     client.count_orders(query=OrderQuery())
     client.count_orders(query=OrderQuery())
 
-    assert client.calls.snapshot() == {"token": 2, "api": 2}
+    assert client.calls.snapshot() == {"token": 2, "api": 2, "retry": 0, "rate_limit": 0, "wait_seconds": 0.0}
 
 
 def test_token_expiring_mid_pagination_is_renewed_once(sandbox, client):
@@ -155,7 +155,7 @@ def test_a_401_even_with_a_fresh_token_is_an_auth_error_not_a_loop(sandbox, clie
         client.count_orders(query=OrderQuery())
 
     assert caught.value.status == 401
-    assert client.calls.snapshot() == {"token": 2, "api": 2}
+    assert client.calls.snapshot() == {"token": 2, "api": 2, "retry": 0, "rate_limit": 0, "wait_seconds": 0.0}
 
 
 def test_wrong_credentials_are_a_permanent_auth_error_with_the_servers_message(sandbox):
@@ -193,7 +193,13 @@ def test_a_shared_store_never_hands_a_token_to_other_credentials(sandbox):
     with pytest.raises(ChannelAuthError):
         intruder.count_orders(query=OrderQuery())
 
-    assert intruder.calls.snapshot() == {"token": 1, "api": 0}  # asked for its own token, refused
+    assert intruder.calls.snapshot() == {
+        "token": 1,
+        "api": 0,
+        "retry": 0,
+        "rate_limit": 0,
+        "wait_seconds": 0.0,
+    }  # asked for its own token, refused
     assert [r.status for r in sandbox.requests(path_contains=ORDERS)] == [200]
 
 

@@ -291,7 +291,7 @@ def test_an_upload_runs_page_shows_the_upload_counts(manager_client, account):
     assert 'data-count="created"' not in page and 'data-count="pages"' not in page
     assert f'href="{failed_url(account)}"' in page
     log = manager_client.get(reverse("sync_log")).content.decode()
-    assert '<td class="num">7</td>' in log
+    assert "<span>7 uploaded</span>" in log
 
 
 def test_a_download_runs_page_keeps_the_download_counts(manager_client, account):

@@ -6,8 +6,14 @@ class InvoicesConfig(AppConfig):
     verbose_name = "Invoices"
 
     def ready(self) -> None:
+        from orders import hooks
+
         from . import shell_entries
+        from .credit_notes import credit_note_for_cancel, credit_note_for_refund
         from .renderers.registry import register_builtins
 
         register_builtins()
         shell_entries.register()
+        # A refund, or a cancel after invoicing, issues a credit note once committed (issue 19).
+        hooks.on_order_refunded(credit_note_for_refund)
+        hooks.on_order_cancelled(credit_note_for_cancel)

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orders.choices import Channel
-from orders.models import Order
+from orders.models import Order, Refund
 from sellercloud.models import Company
 
 
@@ -99,18 +99,27 @@ class InvoiceSettingsChange(models.Model):
 
 
 class InvoiceSequence(models.Model):
-    """A company's invoice series for one calendar year: the next number to give, taken under a
-    row lock so that numbers are unique and gap-free (French law)."""
+    """A company's series of one kind (invoices "F", credit notes "AV") for one calendar year: the
+    next number to give, taken under a row lock so that numbers are unique and gap-free (French law)."""
+
+    class Series(models.TextChoices):
+        INVOICE = "F", "Invoices"
+        CREDIT_NOTE = "AV", "Credit notes"
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="invoice_sequences")
+    series = models.CharField(max_length=4, choices=Series.choices, default=Series.INVOICE)
     year = models.PositiveIntegerField()
     next_number = models.PositiveIntegerField(default=1)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["company", "year"], name="invoicesequence_unique_company_year")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "series", "year"], name="invoicesequence_unique_company_series_year"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"F{self.year}: next {self.next_number}"
+        return f"{self.series}{self.year}: next {self.next_number}"
 
 
 class InvoiceDeletionRefused(Exception):
@@ -130,7 +139,8 @@ class Invoice(models.Model):
     """
 
     class Kind(models.TextChoices):
-        INVOICE = "invoice", "Invoice"  # credit notes come with their issue
+        INVOICE = "invoice", "Invoice"
+        CREDIT_NOTE = "credit_note", "Credit note"  # a facture d'avoir: corrects `corrects`
 
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="invoices")
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="invoices")
@@ -146,6 +156,11 @@ class Invoice(models.Model):
     snapshot = models.JSONField(help_text="Everything the invoice prints, as issued.")
     printed_count = models.PositiveIntegerField(default=0)
     last_printed_at = models.DateTimeField(null=True, blank=True)
+    # Credit notes only: the invoice corrected, the amount credited (VAT included), and the refund
+    # that issued it (none for the credit note of a cancel after invoicing).
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, null=True, blank=True, related_name="credit_notes")
 
     objects = InvoiceQuerySet.as_manager()
 
@@ -154,13 +169,20 @@ class Invoice(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["company", "number"], name="invoice_unique_company_number"),
             models.UniqueConstraint(
-                fields=["company", "year", "sequence_number"], name="invoice_unique_company_sequence"
+                fields=["company", "kind", "year", "sequence_number"], name="invoice_unique_company_kind_sequence"
             ),
             models.UniqueConstraint(fields=["order"], condition=Q(kind="invoice"), name="invoice_one_per_order"),
+            # A refund gets at most one credit note, and so does an order's cancel.
+            models.UniqueConstraint(fields=["refund"], name="creditnote_one_per_refund"),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(kind="credit_note", refund__isnull=True),
+                name="creditnote_one_per_cancel",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"Invoice {self.number}"
+        return f"{self.get_kind_display()} {self.number}"
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise InvoiceDeletionRefused(f"Invoice {self.number} is a document of record: it cannot be deleted.")

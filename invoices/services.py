@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
@@ -24,7 +23,9 @@ from sellercloud.models import Company, User
 from .legal import missing_legal_mentions
 from .models import Invoice, InvoicePreference, InvoiceSequence, InvoiceSettings, InvoiceType
 from .renderers.base import PrintJob
+from .renderers.credit_note import CREDIT_NOTE_LAYOUT
 from .renderers.registry import renderer_for
+from .series import series_number, series_take_next, series_year
 from .snapshot import build_snapshot
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,9 @@ class InvoiceRenderFailed(Exception):
     """The invoice is issued (its number kept) but its PDF could not be made: print it again."""
 
     def __init__(self, invoice: Invoice) -> None:
-        super().__init__(f"Invoice {invoice.number} is issued, but its PDF could not be made: print it again.")
+        super().__init__(
+            f"{invoice.get_kind_display()} {invoice.number} is issued, but its PDF could not be made: print it again."
+        )
         self.invoice = invoice
 
 
@@ -58,7 +61,7 @@ class PrintedDocument:
 
 def invoice_number(year: int, sequence_number: int) -> str:
     """The printed number: F2026-000123."""
-    return f"F{year}-{sequence_number:06d}"
+    return series_number(InvoiceSequence.Series.INVOICE, year, sequence_number)
 
 
 def invoice_settings_for(company: Company) -> InvoiceSettings:
@@ -125,12 +128,11 @@ def invoice_issue(*, order: Order, by: User | None) -> Invoice:
         raise refusal
     company = locked.company
     issued_at = timezone.now()
-    year = timezone.localtime(issued_at, ZoneInfo(company.time_zone)).year
+    year = series_year(company, issued_at)
     invoice_type = invoice_type_for(company, locked.channel)
     # The series row is locked last and for the shortest time: from here to the commit.
-    InvoiceSequence.objects.bulk_create([InvoiceSequence(company=company, year=year)], ignore_conflicts=True)
-    sequence = InvoiceSequence.objects.select_for_update().get(company=company, year=year)
-    number = invoice_number(year, sequence.next_number)
+    sequence_number = series_take_next(company=company, series=InvoiceSequence.Series.INVOICE, year=year)
+    number = invoice_number(year, sequence_number)
     snapshot = build_snapshot(
         order=locked, company=company, issued_at=issued_at, number=number, invoice_type=invoice_type
     )
@@ -139,13 +141,12 @@ def invoice_issue(*, order: Order, by: User | None) -> Invoice:
         order=locked,
         number=number,
         year=year,
-        sequence_number=sequence.next_number,
+        sequence_number=sequence_number,
         issued_at=issued_at,
         issued_by=by if by is not None and by.is_authenticated else None,
         invoice_type=invoice_type,
         snapshot=snapshot,
     )
-    InvoiceSequence.objects.filter(pk=sequence.pk).update(next_number=F("next_number") + 1)
     order_event(
         order=locked,
         kind=EventKind.INVOICE,
@@ -167,32 +168,41 @@ def invoice_print(*, order: Order, by: User | None) -> PrintedDocument:
     if not options.show_prices:
         return _packing_slip(order=order, by=by)
     invoice = invoice_issue(order=order, by=by)
-    copy_number = invoice.printed_count + 1
+    return document_print(invoice, by=by, print_printed_count=options.print_printed_count)
+
+
+def document_print(document: Invoice, *, by: User | None, print_printed_count: bool) -> PrintedDocument:
+    """Render an issued invoice or credit note from its snapshot and count the print.
+
+    Rendered outside any lock; a failure leaves the document issued, to print again.
+    """
+    copy_number = document.printed_count + 1
     job = PrintJob(
-        snapshot=invoice.snapshot,
+        snapshot=document.snapshot,
         show_prices=True,
-        printed_count=copy_number if options.print_printed_count else None,
+        printed_count=copy_number if print_printed_count else None,
     )
-    # Rendered outside any lock; a failure here leaves the invoice issued, to print again.
-    renderer = renderer_for(invoice.invoice_type, invoice.snapshot["order"]["channel"])
+    layout = CREDIT_NOTE_LAYOUT if document.kind == Invoice.Kind.CREDIT_NOTE else document.invoice_type
+    renderer = renderer_for(layout, document.snapshot["order"]["channel"])
     try:
         pdf = renderer.render(job)
     except Exception as e:
-        logger.exception("event=invoice_render_failed invoice=%s number=%s", invoice.pk, invoice.number)
-        raise InvoiceRenderFailed(invoice) from e
+        logger.exception("event=invoice_render_failed invoice=%s number=%s", document.pk, document.number)
+        raise InvoiceRenderFailed(document) from e
+    label = document.get_kind_display()
     with transaction.atomic():
-        Invoice.objects.filter(pk=invoice.pk).update(
+        Invoice.objects.filter(pk=document.pk).update(
             printed_count=F("printed_count") + 1, last_printed_at=timezone.now()
         )
         order_event(
-            order=order,
+            order=document.order,
             kind=EventKind.INVOICE,
-            message=f"Invoice {invoice.number} printed.",
+            message=f"{label} {document.number} printed.",
             user=by,
-            data={"invoice_id": invoice.pk, "number": invoice.number},
+            data={"invoice_id": document.pk, "number": document.number},
         )
-    invoice.refresh_from_db(fields=["printed_count", "last_printed_at"])
-    return PrintedDocument(pdf=pdf, filename=f"{invoice.number}.pdf", invoice=invoice)
+    document.refresh_from_db(fields=["printed_count", "last_printed_at"])
+    return PrintedDocument(pdf=pdf, filename=f"{document.number}.pdf", invoice=document)
 
 
 def _packing_slip(*, order: Order, by: User | None) -> PrintedDocument:

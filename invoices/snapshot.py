@@ -49,16 +49,16 @@ def vat_lines(order: Order, company: Company) -> list[VatLine]:
     return lines
 
 
-def _money(value: Decimal) -> str:
+def money_text(value: Decimal) -> str:
     return f"{value:.2f}"
 
 
-def _rate(value: Decimal) -> str:
+def rate_text(value: Decimal) -> str:
     # 20.00 -> "20", 5.50 -> "5.5": as rates are written on invoices.
     return format(value.normalize(), "f") if value else "0"
 
 
-def _local_date(value: datetime | None, zone: ZoneInfo) -> str:
+def local_date(value: datetime | None, zone: ZoneInfo) -> str:
     return timezone.localtime(value, zone).date().isoformat() if value else ""
 
 
@@ -68,8 +68,8 @@ def sale_date(order: Order, zone: ZoneInfo) -> str:
     if ship_dates:
         return min(ship_dates).isoformat()
     if order.ship_confirmed_at:
-        return _local_date(order.ship_confirmed_at, zone)
-    return _local_date(order.order_date, zone)
+        return local_date(order.ship_confirmed_at, zone)
+    return local_date(order.order_date, zone)
 
 
 def seller_block(company: Company) -> dict[str, Any]:
@@ -90,7 +90,7 @@ def seller_block(company: Company) -> dict[str, Any]:
         "legal_form": company.legal_form,
         "is_sole_trader": company.legal_form == LegalForm.SOLE_TRADER,
         "company_type": company.company_type,
-        "share_capital": _money(company.share_capital) if company.share_capital is not None else "",
+        "share_capital": money_text(company.share_capital) if company.share_capital is not None else "",
         "rcs_city": company.rcs_city,
         "footer": company.invoice_footer,
         "logo": company.logo.name if company.logo else "",
@@ -113,28 +113,36 @@ def buyer_block(order: Order) -> dict[str, Any]:
     }
 
 
-def _line_block(line: VatLine) -> dict[str, Any]:
+def line_block(line: VatLine) -> dict[str, Any]:
     return {
         "kind": line.kind,
         "designation": line.designation,
         "sku": line.sku,
         "quantity": line.quantity,
-        "unit_price_ttc": _money(line.unit_price_ttc),
-        "unit_price_ht": _money(line.unit_price_ht),
-        "vat_rate": _rate(line.rate),
-        "ht": _money(line.ht),
-        "vat": _money(line.vat),
-        "ttc": _money(line.ttc),
+        "unit_price_ttc": money_text(line.unit_price_ttc),
+        "unit_price_ht": money_text(line.unit_price_ht),
+        "vat_rate": rate_text(line.rate),
+        "ht": money_text(line.ht),
+        "vat": money_text(line.vat),
+        "ttc": money_text(line.ttc),
     }
 
 
-def _totals(lines: list[VatLine], rates: list[RateTotal]) -> dict[str, str]:
+def breakdown_block(rates: list[RateTotal]) -> list[dict[str, str]]:
+    """The per-rate VAT breakdown as printed."""
+    return [
+        {"rate": rate_text(r.rate), "ht": money_text(r.ht), "vat": money_text(r.vat), "ttc": money_text(r.ttc)}
+        for r in rates
+    ]
+
+
+def totals_of(lines: list[VatLine], rates: list[RateTotal]) -> dict[str, str]:
     return {
-        "subtotal_ttc": _money(sum((line.ttc for line in lines if line.kind == "item"), ZERO)),
-        "shipping_ttc": _money(sum((line.ttc for line in lines if line.kind == "shipping"), ZERO)),
-        "ht": _money(sum((r.ht for r in rates), ZERO)),
-        "vat": _money(sum((r.vat for r in rates), ZERO)),
-        "ttc": _money(sum((r.ttc for r in rates), ZERO)),
+        "subtotal_ttc": money_text(sum((line.ttc for line in lines if line.kind == "item"), ZERO)),
+        "shipping_ttc": money_text(sum((line.ttc for line in lines if line.kind == "shipping"), ZERO)),
+        "ht": money_text(sum((r.ht for r in rates), ZERO)),
+        "vat": money_text(sum((r.vat for r in rates), ZERO)),
+        "ttc": money_text(sum((r.ttc for r in rates), ZERO)),
     }
 
 
@@ -148,7 +156,7 @@ def build_snapshot(*, order: Order, company: Company, issued_at: datetime, numbe
         "invoice_type": invoice_type,
         "currency": order.currency,
         "issued_at": issued_at.isoformat(),
-        "issue_date": _local_date(issued_at, zone),
+        "issue_date": local_date(issued_at, zone),
         "sale_date": sale_date(order, zone),
         "seller": seller_block(company),
         "buyer": buyer_block(order),
@@ -159,22 +167,20 @@ def build_snapshot(*, order: Order, company: Company, issued_at: datetime, numbe
             "channel": order.channel,
             "channel_label": order.get_channel_display(),
             "channel_order_id": order.channel_order_id,
-            "order_date": _local_date(order.order_date, zone),
+            "order_date": local_date(order.order_date, zone),
         },
-        "lines": [_line_block(line) for line in lines],
-        "vat_breakdown": [
-            {"rate": _rate(r.rate), "ht": _money(r.ht), "vat": _money(r.vat), "ttc": _money(r.ttc)} for r in rates
-        ],
-        "totals": _totals(lines, rates),
+        "lines": [line_block(line) for line in lines],
+        "vat_breakdown": breakdown_block(rates),
+        "totals": totals_of(lines, rates),
         "payments": [
-            {"label": p.operation_type, "date": _local_date(p.paid_at, zone), "amount": _money(p.amount)}
+            {"label": p.operation_type, "date": local_date(p.paid_at, zone), "amount": money_text(p.amount)}
             for p in order.payments.all()
         ],
         "refunds": [
             {
                 "label": r.get_refund_method_display() or "Refund",
                 "date": r.refund_date.isoformat(),
-                "amount": _money(r.amount),
+                "amount": money_text(r.amount),
             }
             for r in order.refunds.all()
         ],

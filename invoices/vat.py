@@ -74,3 +74,18 @@ def breakdown(lines: Iterable[VatLine]) -> list[RateTotal]:
         )
         for rate, group in sorted(per_rate.items())
     ]
+
+
+def pro_rata(amount: Decimal, weights: dict[Decimal, Decimal]) -> dict[Decimal, Decimal]:
+    """`amount` split across the rates in proportion to `weights` (each rate's TTC), to the cent.
+
+    Each part is rounded to the cent; what the rounding leaves over (a cent or two) goes to the
+    largest part, so the parts always add up to `amount` exactly.
+    """
+    total = sum(weights.values(), Decimal("0"))
+    if total <= 0:
+        raise ValueError("Nothing to split the amount across: the weights add up to zero.")
+    parts = {rate: cents(amount * weight / total) for rate, weight in weights.items()}
+    largest = max(parts, key=lambda rate: (parts[rate], weights[rate]))
+    parts[largest] += amount - sum(parts.values(), Decimal("0"))
+    return parts

@@ -9,21 +9,23 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
 from orders.choices import Channel
+from orders.models import Refund
 from orders.selectors import order_for_user_or_404
 from sellercloud.http import AuthenticatedHttpRequest
 from sellercloud.models import Company
 from sellercloud.permissions import Permission, company_for_user_or_404, user_can
 from sellercloud.shell import integrated_channels, toolbox_for
 
+from .credit_notes import CreditNoteRefused, credit_note_print, credit_note_print_for_refund
 from .forms import EMPTY_RATE_ROWS, InvoiceSettingsForm
-from .models import InvoicePreference, InvoiceSettingsChange, InvoiceType, SkuVatRate
-from .services import InvoiceRefused, InvoiceRenderFailed, invoice_print, invoice_settings_for
+from .models import Invoice, InvoicePreference, InvoiceSettingsChange, InvoiceType, SkuVatRate
+from .services import InvoiceRefused, InvoiceRenderFailed, PrintedDocument, invoice_print, invoice_settings_for
 from .settings_services import invoice_settings_update
 
 
@@ -108,6 +110,40 @@ def print_invoice(request: AuthenticatedHttpRequest, order_id: int) -> HttpRespo
     except InvoiceRenderFailed as failed:
         messages.error(request, str(failed))
         return redirect("orders:detail", order_id=order.pk)
+    return _pdf_response(printed)
+
+
+def _pdf_response(printed: PrintedDocument) -> HttpResponse:
     response = HttpResponse(printed.pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{printed.filename}"'
     return response
+
+
+@login_required
+@require_POST
+def print_refund_credit_note(request: AuthenticatedHttpRequest, refund_id: int) -> HttpResponse:
+    """The Refunds panel's Credit Note: prints the refund's credit note, issuing it if missing."""
+    refund = get_object_or_404(Refund.objects.select_related("order"), pk=refund_id)
+    order = order_for_user_or_404(request.user, refund.order_id)
+    if not user_can(request.user, Permission.PROCESS_ORDERS, order.company):
+        raise PermissionDenied("Printing credit notes needs the Process orders permission.")
+    try:
+        return _pdf_response(credit_note_print_for_refund(refund=refund, by=request.user))
+    except (CreditNoteRefused, InvoiceRenderFailed) as refused:
+        messages.error(request, str(refused))
+        return redirect("orders:detail", order_id=order.pk)
+
+
+@login_required
+@require_POST
+def print_credit_note(request: AuthenticatedHttpRequest, credit_note_id: int) -> HttpResponse:
+    """Print an issued credit note again (the order's invoice list)."""
+    note = get_object_or_404(Invoice.objects.filter(kind=Invoice.Kind.CREDIT_NOTE), pk=credit_note_id)
+    order = order_for_user_or_404(request.user, note.order_id)
+    if not user_can(request.user, Permission.PROCESS_ORDERS, order.company):
+        raise PermissionDenied("Printing credit notes needs the Process orders permission.")
+    try:
+        return _pdf_response(credit_note_print(credit_note=note, by=request.user))
+    except (CreditNoteRefused, InvoiceRenderFailed) as refused:
+        messages.error(request, str(refused))
+        return redirect("orders:detail", order_id=order.pk)

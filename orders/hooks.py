@@ -28,13 +28,18 @@ _HOOKS: dict[str, list[Hook]] = {"cancelled": [], "refunded": []}
 
 def on_order_cancelled(hook: Hook) -> Hook:
     """Call `hook(order_id=...)` after an order is Cancelled Internally (or refused on the channel)."""
-    _HOOKS["cancelled"].append(hook)
-    return hook
+    return _register("cancelled", hook)
 
 
 def on_order_refunded(hook: Hook) -> Hook:
     """Call `hook(order_id=..., refund_id=...)` after a refund is recorded."""
-    _HOOKS["refunded"].append(hook)
+    return _register("refunded", hook)
+
+
+def _register(kind: str, hook: Hook) -> Hook:
+    # Once: a second ready() (a test building another app registry) must not call it twice.
+    if hook not in _HOOKS[kind]:
+        _HOOKS[kind].append(hook)
     return hook
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..models import InvoiceType
 from .base import InvoiceRenderer
+from .credit_note import CREDIT_NOTE_LAYOUT, CreditNoteRenderer
 from .facture_fr import FactureRenderer
 from .standard import StandardRenderer
 
@@ -34,3 +35,5 @@ def register_builtins() -> None:
     # The French legal invoice is Cdiscount's channel-specific layout, and the one for channels
     # without a layout of their own.
     register(InvoiceType.CHANNEL_SPECIFIC, FactureRenderer())
+    # Credit notes of every type and channel (issue 19).
+    register(CREDIT_NOTE_LAYOUT, CreditNoteRenderer())

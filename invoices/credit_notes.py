@@ -245,6 +245,12 @@ def credit_notes_issue_missing(*, company: Company | None = None) -> tuple[int, 
     return issued, refusals
 
 
+def order_documents(order: Order) -> list[Invoice]:
+    """The order's invoice, then its credit notes in the order of their numbers."""
+    documents = Invoice.objects.filter(order=order).select_related("corrects")
+    return sorted(documents, key=lambda d: (d.kind != Invoice.Kind.INVOICE, d.year, d.sequence_number))
+
+
 def credit_note_print_for_refund(*, refund: Refund, by: User | None) -> PrintedDocument:
     """Print the refund's credit note (Refunds panel), issuing it first if the hook did not."""
     note = credit_note_issue(order=refund.order, refund=refund, by=by)

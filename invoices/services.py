@@ -112,6 +112,14 @@ def print_invoice_why_not(order: Order) -> str | None:
     return None if has_invoice else str(refusal)
 
 
+def order_invoices_why_not(order: Order) -> str | None:
+    """The Actions menu's reason to disable the order's invoice list: no invoice issued yet."""
+    has_invoice = getattr(order, "has_invoice", None)
+    if has_invoice is None:
+        has_invoice = Invoice.objects.filter(order=order, kind=Invoice.Kind.INVOICE).exists()
+    return None if has_invoice else "No invoice has been issued for this order yet: Print Invoice issues it."
+
+
 @transaction.atomic
 def invoice_issue(*, order: Order, by: User | None) -> Invoice:
     """The order's invoice: the one issued before, or a new one with the next number.

@@ -22,7 +22,7 @@ from sellercloud.models import Company
 from sellercloud.permissions import Permission, company_for_user_or_404, user_can
 from sellercloud.shell import integrated_channels, toolbox_for
 
-from .credit_notes import CreditNoteRefused, credit_note_print, credit_note_print_for_refund
+from .credit_notes import CreditNoteRefused, credit_note_print, credit_note_print_for_refund, order_documents
 from .forms import EMPTY_RATE_ROWS, InvoiceSettingsForm
 from .models import Invoice, InvoicePreference, InvoiceSettingsChange, InvoiceType, SkuVatRate
 from .services import InvoiceRefused, InvoiceRenderFailed, PrintedDocument, invoice_print, invoice_settings_for
@@ -147,3 +147,19 @@ def print_credit_note(request: AuthenticatedHttpRequest, credit_note_id: int) ->
     except (CreditNoteRefused, InvoiceRenderFailed) as refused:
         messages.error(request, str(refused))
         return redirect("orders:detail", order_id=order.pk)
+
+
+@login_required
+def order_invoices(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse:
+    """The order's invoice list: its invoice and credit notes, each printable again."""
+    order = order_for_user_or_404(request.user, order_id)
+    return render(
+        request,
+        "invoices/order_invoices.html",
+        {
+            "title": f"Invoices and Credit Notes — Order {order.pk}",
+            "order": order,
+            "documents": order_documents(order),
+            "can_print": user_can(request.user, Permission.PROCESS_ORDERS, order.company),
+        },
+    )

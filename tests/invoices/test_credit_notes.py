@@ -305,3 +305,37 @@ def test_concurrent_credit_notes_stay_gap_free(transactional_db, legal_company):
     year = notes.first().year
     assert sorted(notes.values_list("number", flat=True)) == [f"AV{year}-{n:06d}" for n in range(1, 11)]
     assert InvoiceSequence.objects.get(company=legal_company, series="AV", year=year).next_number == 11
+
+
+def test_the_orders_invoice_list_shows_the_invoice_and_its_credit_notes(
+    pinned_clock, legal_company, client_admin, client
+):
+    order = make_order(legal_company, LINES)
+    client.force_login(client_admin)
+    detail = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "No invoice has been issued for this order yet" in detail
+
+    invoice_issue(order=order, by=client_admin)
+    note = credit_note_issue(order=order, refund=refund(order, "5.00", by=client_admin))
+    detail = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    page = client.get(reverse("order_invoices", args=[order.pk])).content.decode()
+
+    assert reverse("order_invoices", args=[order.pk]) in detail
+    assert "F2027-000001" in page and "AV2027-000001" in page and "5.00 EUR" in page
+    assert reverse("print_credit_note", args=[note.pk]) in page
+
+
+def test_the_command_issues_what_is_missing(pinned_clock, legal_company, client_admin):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    order = make_order(legal_company, LINES)
+    invoice_issue(order=order, by=client_admin)
+    refund(order, "5.00", by=client_admin)  # no commit: the hook never ran
+    out = StringIO()
+
+    call_command("issue_credit_notes", stdout=out)
+    call_command("issue_credit_notes", stdout=out)
+
+    assert out.getvalue().splitlines() == ["1 credit note(s) issued, 0 refused.", "0 credit note(s) issued, 0 refused."]

@@ -61,7 +61,7 @@ def test_cdiscount_set_to_channel_specific_prints_a_facture_from_order_details(p
     page.locator("main").get_by_role("button", name="Actions").click()
     page.screenshot(path=SCREENSHOTS.format("2-menu"), full_page=True)
     with page.expect_download() as download_info:
-        page.get_by_role("menuitem", name="Print Invoice").click()
+        page.get_by_role("menuitem", name="Print Invoice", exact=True).click()
     download = download_info.value
 
     # then the browser receives the French Facture with its number

@@ -45,9 +45,15 @@ class BulkActionKind(models.TextChoices):
 
 @dataclass(frozen=True)
 class BulkAction:
-    """One entry of the Actions menu: what it needs and what it asks before it runs."""
+    """One entry of the Actions menu: what it needs and what it asks before it runs.
 
-    kind: BulkActionKind
+    `start` makes it a background job of a higher app (Bulk Print Invoices, registered by
+    invoices with register_bulk_action): it gets the user and the ids in the grid's order, starts
+    the job, and returns the URL of the job's page.
+    """
+
+    key: str
+    label: str
     permission: Permission
     # The text asked on the confirmation page ("" when nothing is asked).
     asks: str = ""
@@ -55,21 +61,29 @@ class BulkAction:
     changes_orders: bool = True
     # An action on a file rather than on the selection opens its own page (this URL name).
     url_name: str = ""
+    start: Callable[[User, list[int]], str] | None = None
+    # The ticked orders run without a confirmation page (all filtered orders always confirm).
+    confirm_ticked: bool = True
 
-    @property
-    def label(self) -> str:
-        return self.kind.label
 
-
+K = BulkActionKind
 BULK_ACTIONS: dict[str, BulkAction] = {
-    a.kind.value: a
+    a.key: a
     for a in (
-        BulkAction(BulkActionKind.HOLD, Permission.PROCESS_ORDERS, asks="Reason", asks_required=True),
-        BulkAction(BulkActionKind.RELEASE_HOLD, Permission.PROCESS_ORDERS, asks="Note"),
-        BulkAction(BulkActionKind.EXPORT_CSV, Permission.VIEW_ORDERS, changes_orders=False),
-        BulkAction(BulkActionKind.IMPORT_TRACKING, Permission.PROCESS_ORDERS, url_name="orders:import_tracking"),
+        BulkAction(K.HOLD, K.HOLD.label, Permission.PROCESS_ORDERS, asks="Reason", asks_required=True),
+        BulkAction(K.RELEASE_HOLD, K.RELEASE_HOLD.label, Permission.PROCESS_ORDERS, asks="Note"),
+        BulkAction(K.EXPORT_CSV, K.EXPORT_CSV.label, Permission.VIEW_ORDERS, changes_orders=False),
+        BulkAction(
+            K.IMPORT_TRACKING, K.IMPORT_TRACKING.label, Permission.PROCESS_ORDERS, url_name="orders:import_tracking"
+        ),
     )
 }
+
+
+def register_bulk_action(action: BulkAction) -> None:
+    """Add a higher app's action to the Actions menu (its AppConfig.ready(); keyed by key, so a
+    second ready() replaces it). orders never imports that app: the action's `start` runs it."""
+    BULK_ACTIONS[action.key] = action
 
 
 # --- Favourites -----------------------------------------------------------------------------------

@@ -94,8 +94,12 @@ def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         return _back(request)
     if not action.changes_orders and (confirmed or not every):
         return _export_csv(orders, form)
+    if action.start is not None and not every and not action.confirm_ticked:
+        return _start(request, action, orders, form)
     count = orders.count()
     text = posted.cleaned_data["text"].strip()
+    if action.start is not None and confirmed:
+        return _start(request, action, orders, form)
     if not confirmed or (action.asks_required and not text):
         if confirmed:
             messages.error(request, f"Give a {action.asks.lower()} for “{action.label}”.")
@@ -115,15 +119,24 @@ def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     return _run(request, action, orders, count, text)
 
 
+def _start(
+    request: AuthenticatedHttpRequest, action: BulkAction, orders: QuerySet[Order], form: OrderFilterForm
+) -> HttpResponse:
+    """A higher app's background job (Bulk Print Invoices) on the orders, in the grid's order."""
+    assert action.start is not None
+    ids = list(orders.order_by(*form.ordering()).values_list("pk", flat=True))
+    return redirect(action.start(request.user, ids))
+
+
 def _run(
     request: AuthenticatedHttpRequest, action: BulkAction, orders: QuerySet[Order], count: int, text: str
 ) -> HttpResponse:
     user: User = request.user
     ids = list(orders.order_by("pk").values_list("pk", flat=True))
     if len(ids) > bulk_inline_limit():
-        job_id = dispatch.bulk_job_start(action=action.kind.value, order_ids=ids, user=user, text=text)
+        job_id = dispatch.bulk_job_start(action=action.key, order_ids=ids, user=user, text=text)
         return redirect("orders:bulk_job", job_id=job_id)
-    result = bulk_apply(action=action.kind.value, order_ids=ids, user=user, text=text)
+    result = bulk_apply(action=action.key, order_ids=ids, user=user, text=text)
     summary = f"{action.label}: {result.changed} of {result.total} orders changed"
     if result.unchanged:
         summary += f", {result.unchanged} already so"

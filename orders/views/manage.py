@@ -251,7 +251,7 @@ def _action_entries(user: User, companies: list, starred: set[str]) -> list[Acti
         allowed = any(user_can(user, action.permission, c) for c in companies)
         reason = "" if allowed else f"You need the “{action.permission.label}” permission in a company."
         url = reverse(action.url_name) if action.url_name else ""
-        entries.append(ActionEntry(action.kind.value, action.label, favorite, reason, url))
+        entries.append(ActionEntry(action.key, action.label, favorite, reason, url))
     return entries
 
 

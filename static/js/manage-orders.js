@@ -92,8 +92,13 @@
         .then(function (r) { return r.json(); })
         .then(function (s) {
           bar.max = s.total; bar.value = s.done; bar.textContent = s.percent + "%";
-          text.textContent = s.done + " of " + s.total + " orders done: " + s.changed + " changed, " +
-            s.unchanged + " already so, " + s.failed + " refused.";
+          text.textContent = s.summary || (s.done + " of " + s.total + " orders done: " + s.changed + " changed, " +
+            s.unchanged + " already so, " + s.failed + " refused.");
+          var download = panel.querySelector("[data-mo-job-download]");
+          if (download && s.finished && s.download_url) {
+            download.href = s.download_url;
+            download.hidden = false;
+          }
           failures.textContent = "";
           s.failures.forEach(function (f) {
             var li = document.createElement("li");

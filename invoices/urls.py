@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_bulk
 
 urlpatterns = [
+    path("invoices/bulk-print/<str:job_id>/", views_bulk.bulk_print_job, name="bulk_print_job"),
+    path("invoices/bulk-print/<str:job_id>/pdf/", views_bulk.bulk_print_download, name="bulk_print_pdf"),
     path("companies/<int:company_id>/invoice-settings/", views.invoice_settings, name="invoice_settings"),
     path("orders/<int:order_id>/print-invoice/", views.print_invoice, name="print_invoice"),
     path("orders/<int:order_id>/invoices/", views.order_invoices, name="order_invoices"),

@@ -10,7 +10,7 @@ class InvoicesConfig(AppConfig):
         from orders.bulk import BulkAction, register_bulk_action
         from sellercloud.permissions import Permission
 
-        from . import dispatch, shell_entries
+        from . import bulk_print, dispatch, shell_entries
         from .credit_notes import credit_note_for_cancel, credit_note_for_refund
         from .renderers.registry import register_builtins
 
@@ -27,5 +27,6 @@ class InvoicesConfig(AppConfig):
                 Permission.PROCESS_ORDERS,
                 start=dispatch.bulk_print_start,
                 confirm_ticked=False,
+                max_orders=bulk_print.MAX_ORDERS,
             )
         )

@@ -32,6 +32,8 @@ from .services import InvoiceRefused, InvoiceRenderFailed, invoice_print
 logger = logging.getLogger(__name__)
 
 JOB_TTL = 24 * 60 * 60
+# One job's orders at most: a PDF of a few thousand invoices is already tens of megabytes.
+MAX_ORDERS = 2000
 FAILURES_KEPT = 50
 
 
@@ -91,6 +93,9 @@ def _print_into(writer: PdfWriter, order: Order, user: User) -> str:
         printed = invoice_print(order=order, by=user)
     except (InvoiceRefused, InvoiceRenderFailed) as exc:
         return str(exc)
+    except Exception:  # one order's surprise must not leave the job unfinished for the others
+        logger.exception("event=bulk_print_order_failed order=%s", order.pk)
+        return "It could not be printed (an unexpected error, logged): print it from Order Details."
     writer.append(io.BytesIO(printed.pdf))
     return ""
 

@@ -64,6 +64,8 @@ class BulkAction:
     start: Callable[[User, list[int]], str] | None = None
     # The ticked orders run without a confirmation page (all filtered orders always confirm).
     confirm_ticked: bool = True
+    # At most this many orders at once (0: no limit); more are refused with nothing done.
+    max_orders: int = 0
 
 
 K = BulkActionKind

@@ -94,9 +94,16 @@ def bulk_action(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         return _back(request)
     if not action.changes_orders and (confirmed or not every):
         return _export_csv(orders, form)
+    count = orders.count()
+    if action.max_orders and count > action.max_orders:
+        messages.error(
+            request,
+            f"Nothing was done: “{action.label}” takes at most {action.max_orders} orders at once and "
+            f"{count} are chosen. Narrow the filters or tick fewer orders.",
+        )
+        return _back(request)
     if action.start is not None and not every and not action.confirm_ticked:
         return _start(request, action, orders, form)
-    count = orders.count()
     text = posted.cleaned_data["text"].strip()
     if action.start is not None and confirmed:
         return _start(request, action, orders, form)

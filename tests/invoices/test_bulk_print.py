@@ -119,3 +119,42 @@ def test_nothing_printable_offers_no_download(processor_client, legal_company, r
     job_url = run_jobs(processor_client, {"action": "bulk_print_invoices", "ids": [unpaid.pk]})["Location"]
     status = processor_client.get(job_url, {"format": "json"}).json()
     assert (status["finished"], status["printed"], status["download_url"]) == (True, 0, "")
+
+
+def test_more_orders_than_a_job_takes_are_refused_with_nothing_done(
+    processor_client, legal_company, run_jobs, monkeypatch
+):
+    from orders.bulk import BulkAction
+
+    monkeypatch.setitem(
+        BULK_ACTIONS,
+        "bulk_print_invoices",
+        BulkAction(**{**vars(BULK_ACTIONS["bulk_print_invoices"]), "max_orders": 1}),
+    )
+    orders = [make_order(legal_company, LINES) for _ in range(2)]
+
+    response = run_jobs(processor_client, {"action": "bulk_print_invoices", "ids": [o.pk for o in orders]})
+
+    assert response.status_code == 302 and "/bulk-print/" not in response["Location"]
+    page = processor_client.get(response["Location"]).content.decode()
+    assert "takes at most 1 orders at once and 2 are chosen" in page
+    assert not Invoice.objects.exists()
+
+
+def test_an_unexpected_error_on_one_order_is_listed_and_the_others_printed(
+    processor_client, legal_company, run_jobs, monkeypatch
+):
+    from invoices import bulk_print, services
+
+    broken, fine = make_order(legal_company, LINES), make_order(legal_company, LINES)
+
+    def flaky(*, order, by):
+        if order.pk == broken.pk:
+            raise RuntimeError("disk full")
+        return services.invoice_print(order=order, by=by)
+
+    monkeypatch.setattr(bulk_print, "invoice_print", flaky)
+    job_url = run_jobs(processor_client, {"action": "bulk_print_invoices", "ids": [broken.pk, fine.pk]})["Location"]
+    status = processor_client.get(job_url, {"format": "json"}).json()
+    assert (status["finished"], status["printed"], status["failed"]) == (True, 1, 1)
+    assert status["failures"][0][0] == broken.pk and "unexpected error" in status["failures"][0][1]

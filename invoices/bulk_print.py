@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
@@ -51,15 +53,28 @@ def bulk_print_start(*, user: User, order_ids: list[int], enqueue: Callable[[str
     return job_id
 
 
+def task_budget_seconds() -> float:
+    """How long a job prints before it stops and lists the rest (well under Celery's limits)."""
+    return float(getattr(settings, "INVOICES_BULK_PRINT_SECONDS", 420))
+
+
 def _progress(
     done: int = 0, printed: int = 0, failures: list[tuple[int, str]] | None = None, finished: bool = False
 ) -> dict[str, Any]:
-    return {"done": done, "printed": printed, "failures": failures or [], "finished": finished}
+    failures = failures or []
+    return {
+        "done": done,
+        "printed": printed,
+        "failed": len(failures),
+        "failures": failures[:FAILURES_KEPT],
+        "finished": finished,
+    }
 
 
-def bulk_print_run(job_id: str) -> int:
-    """Print the job's orders in its order, then store the merged PDF; returns the pages printed.
-    The permission is checked again per company: the task runs later than the click."""
+def bulk_print_run(job_id: str, *, max_seconds: float) -> int:
+    """Print the job's orders in its order, then store the merged PDF; returns the invoices printed.
+    The permission is checked again per company: the task runs later than the click. After
+    `max_seconds` the orders left are listed as not printed and the PDF holds those printed."""
     meta = cache.get(_key(job_id, "meta"))
     if meta is None:
         logger.warning("event=bulk_print_expired job=%s", job_id)
@@ -68,14 +83,20 @@ def bulk_print_run(job_id: str) -> int:
     orders = Order.objects.select_related("company").in_bulk(meta["order_ids"])
     writer = PdfWriter()
     printed, failures = 0, []
+    deadline = time.monotonic() + max_seconds
     for done, order_id in enumerate(meta["order_ids"], start=1):
         order = orders.get(order_id)
-        reason = _print_into(writer, order, user) if order is not None else "The order no longer exists."
+        if time.monotonic() > deadline:
+            reason = "Not printed: the job ran out of time. Print it again (it keeps its number)."
+        elif order is None:
+            reason = "The order no longer exists."
+        else:
+            reason = _print_into(writer, order, user)
         if reason:
             failures.append((order_id, reason))
         else:
             printed += 1
-        cache.set(_key(job_id, "progress"), _progress(done, printed, failures[:FAILURES_KEPT]), JOB_TTL)
+        cache.set(_key(job_id, "progress"), _progress(done, printed, failures), JOB_TTL)
     out = io.BytesIO()
     if printed:
         writer.write(out)
@@ -107,7 +128,7 @@ def bulk_print_status(job_id: str, *, user: User) -> dict[str, Any] | None:
         return None
     progress = cache.get(_key(job_id, "progress")) or _progress()
     total, done = meta["total"], min(progress["done"], meta["total"])
-    failed = len(progress["failures"])
+    failed = progress["failed"]
     return {
         "job_id": job_id,
         "label": "Bulk Print Invoices",

@@ -158,3 +158,15 @@ def test_an_unexpected_error_on_one_order_is_listed_and_the_others_printed(
     status = processor_client.get(job_url, {"format": "json"}).json()
     assert (status["finished"], status["printed"], status["failed"]) == (True, 1, 1)
     assert status["failures"][0][0] == broken.pk and "unexpected error" in status["failures"][0][1]
+
+
+def test_orders_left_when_the_time_is_up_are_listed_and_those_printed_kept(
+    processor_client, legal_company, run_jobs, settings
+):
+    settings.INVOICES_BULK_PRINT_SECONDS = 0
+    order = make_order(legal_company, LINES)
+    job_url = run_jobs(processor_client, {"action": "bulk_print_invoices", "ids": [order.pk]})["Location"]
+    status = processor_client.get(job_url, {"format": "json"}).json()
+    assert (status["finished"], status["printed"], status["failed"]) == (True, 0, 1)
+    assert "ran out of time" in status["failures"][0][1]
+    assert not Invoice.objects.exists()

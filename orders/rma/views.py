@@ -29,8 +29,9 @@ from ..models import RMA, Order
 from ..rma_choices import Resolution
 from ..rma_rules import RMAAction, rma_why_not
 from ..rma_values import returnable_quantity, returned_quantities, rma_refund_suggestion, shipped_quantity
-from ..rules import Action, OrderRuleError, why_not
+from ..rules import Action, why_not
 from ..selectors import order_for_user_or_404
+from ..view_steps import posted, run_step
 from . import services
 from .forms import CreateRMAForm, NoteForm, ReceiveForm, ResolutionForm
 from .reasons import return_reasons
@@ -43,25 +44,6 @@ def _rma(request: AuthenticatedHttpRequest, rma_id: int, action: RMAAction) -> R
     if not user_can(request.user, ACTION_PERMISSION[action], rma.company):
         raise PermissionDenied(f"You do not have the permission to {action.label} in {rma.company}.")
     return rma
-
-
-def _run(request: AuthenticatedHttpRequest, call: Callable[[], str]) -> bool:
-    try:
-        message = call()
-    except OrderRuleError as exc:
-        messages.error(request, str(exc))
-        return False
-    messages.success(request, message)
-    return True
-
-
-def _posted(request: AuthenticatedHttpRequest, form: Form) -> bool:
-    if request.method != "POST":
-        return False
-    if form.is_valid():
-        return True
-    messages.error(request, "Nothing was changed: correct the fields marked below.")
-    return False
 
 
 def _back(rma: RMA) -> HttpResponse:
@@ -103,7 +85,7 @@ def rma_create(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse
         created.append(rma)
         return f"{rma.number} created: status Open, Not Received."
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         return _back(created[0])
     returned = returned_quantities(order.pk)
     rows = [(row, shipped_quantity(row[0]), returnable_quantity(row[0], returned)) for row in form.rows()]
@@ -133,7 +115,7 @@ def rma_receive(request: AuthenticatedHttpRequest, rma_id: int) -> HttpResponse:
         rma_now = services.rma_receive(rma=rma, by=request.user, receipts=form.receipts())
         return f"Return received: {rma_now.get_received_status_display()}."
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         return _back(rma)
     return _form_page(request, rma, RMAAction.RECEIVE, form, "orders/rma_receive.html")
 
@@ -159,7 +141,7 @@ def rma_resolution(request: AuthenticatedHttpRequest, rma_id: int) -> HttpRespon
         label = Resolution(data["resolution"]).label
         return f"Resolution {label} set." + (f" Replacement order {orders} created." if orders else "")
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         wants_refund = form.cleaned_data["resolution"] == Resolution.REFUND
         if wants_refund and user_can(request.user, Permission.ISSUE_REFUNDS, rma.company):
             return redirect("rmas:refund", rma_id=rma.pk)
@@ -183,7 +165,7 @@ def rma_refund(request: AuthenticatedHttpRequest, rma_id: int) -> HttpResponse:
         refund = order_services.refund_issue(order=order, by=request.user, rma=rma, **form.cleaned_data)
         return f"Refund of {refund.amount} {refund.currency} recorded from {rma.number}."
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         return _back(rma)
     context = {"title": f"Issue Refund — {rma.number}", "order": order, "rma": rma, "form": form,
                "action": RMAAction.REFUND, "back": reverse("rmas:detail", args=[rma.pk])}  # fmt: skip
@@ -194,7 +176,7 @@ def _status_action(
     request: AuthenticatedHttpRequest, rma_id: int, action: RMAAction, call: Callable[[RMA], RMA]
 ) -> HttpResponse:
     rma = _rma(request, rma_id, action)
-    _run(request, lambda: f"{rma.number} is {call(rma).get_status_display()}.")
+    run_step(request, lambda: f"{rma.number} is {call(rma).get_status_display()}.")
     return _back(rma)
 
 

@@ -10,7 +10,6 @@ with what was typed, under the message.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -33,6 +32,7 @@ from ..forms import AddressForm, NoteForm, ReasonForm, RefundForm, ReleaseHoldFo
 from ..models import Order, Package
 from ..rules import Action, OrderRuleError, why_not
 from ..selectors import order_for_user_or_404
+from ..view_steps import posted, run_step
 
 # --- Helpers ----------------------------------------------------------------------------------
 
@@ -45,29 +45,8 @@ def _order(request: AuthenticatedHttpRequest, order_id: int, action: Action) -> 
     return order
 
 
-def _run(request: AuthenticatedHttpRequest, call: Callable[[], str]) -> bool:
-    """Run one service call; its success sentence or its OrderRuleError becomes the page's message."""
-    try:
-        message = call()
-    except OrderRuleError as exc:
-        messages.error(request, str(exc))
-        return False
-    messages.success(request, message)
-    return True
-
-
 def _back(order: Order) -> HttpResponse:
     return redirect("orders:detail", order_id=order.pk)
-
-
-def _posted(request: AuthenticatedHttpRequest, form: Form) -> bool:
-    """True when a POST came with a valid form; an invalid one gets a message above the fields."""
-    if request.method != "POST":
-        return False
-    if form.is_valid():
-        return True
-    messages.error(request, "Nothing was changed: correct the fields marked below.")
-    return False
 
 
 def _form_page(
@@ -106,7 +85,7 @@ def order_cancel(request: AuthenticatedHttpRequest, order_id: int) -> HttpRespon
         note = adapter_for(order).cancel_note(order)
         return "Order set Cancelled Internally." + (f" {note}" if note else "")
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         return _back(order)
     return _form_page(request, order, Action.CANCEL, form)
 
@@ -127,7 +106,7 @@ def order_refund(request: AuthenticatedHttpRequest, order_id: int) -> HttpRespon
         note = adapter_for(order).refund_note(order)
         return text + (f" {note}" if note else "")
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         return _back(order)
     return _form_page(request, order, Action.REFUND, form, "orders/refund_form.html")
 
@@ -146,7 +125,7 @@ def order_ship(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse
             f"Shipped with {package.carrier} {package.tracking_number} (upload: {package.get_upload_status_display()})."
         )
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         return _back(order)
     return _form_page(request, order, Action.SHIP, form, "orders/ship_form.html")
 
@@ -163,7 +142,7 @@ def order_hold(request: AuthenticatedHttpRequest, order_id: int) -> HttpResponse
             raise OrderRuleError(str(why_not(order, Action.HOLD)))
         return "Order set On Hold."
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         return _back(order)
     return _form_page(request, order, Action.HOLD, form)
 
@@ -178,7 +157,7 @@ def order_resolve_problem(request: AuthenticatedHttpRequest, order_id: int) -> H
         services.order_resolve_problem(order=order, by=_user(request), note=form.cleaned_data["text"])
         return "Problem resolved: the order is In Process."
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         return _back(order)
     return _form_page(request, order, Action.RESOLVE_PROBLEM, form)
 
@@ -193,7 +172,7 @@ def order_add_note(request: AuthenticatedHttpRequest, order_id: int) -> HttpResp
         services.order_add_note(order=order, by=_user(request), text=form.cleaned_data["text"])
         return "Note added."
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         return _back(order)
     return _form_page(request, order, Action.ADD_NOTE, form)
 
@@ -208,7 +187,7 @@ def order_edit_address(request: AuthenticatedHttpRequest, order_id: int) -> Http
         services.order_update_shipping_address(order=order, by=_user(request), address=form.address())
         return "Shipping address saved. Later downloads will not overwrite it."
 
-    if _posted(request, form) and _run(request, call):
+    if posted(request, form) and run_step(request, call):
         return _back(order)
     return _form_page(request, order, Action.EDIT_ADDRESS, form)
 
@@ -232,7 +211,7 @@ def order_release_hold(request: AuthenticatedHttpRequest, order_id: int) -> Http
         status = Order.objects.values_list("status", flat=True).get(pk=order.pk)
         return f"Hold released: the order is {OrderStatus(status).label}."
 
-    _run(request, call)
+    run_step(request, call)
     return _back(order)
 
 
@@ -246,7 +225,7 @@ def _channel_run(
     if not user_can(request.user, action.permission, order.company):
         raise PermissionDenied(f"You do not have the permission to {action.label} in {order.company}.")
     form = action.form(request.POST or None) if action.form else None
-    if form is not None and not _posted(request, form):
+    if form is not None and not posted(request, form):
         context = {"title": f"{action.label} — order {order.pk}", "order": order, "action": action, "form": form,
                    "reason": action.why_not(order, package)}  # fmt: skip
         return render(request, "orders/order_action_form.html", context)

@@ -163,6 +163,13 @@ def credit_note_issue(*, order: Order, refund: Refund | None = None, by: User | 
     if amount <= 0:
         return None
     if amount > left:
+        cancel_note = next((note for note in earlier if note.refund_id is None), None)
+        if refund is not None and cancel_note is not None and left <= 0:
+            raise CreditNoteRefused(
+                f"Nothing is left to credit: credit note {cancel_note.number}, issued when the order was "
+                f"cancelled, already credits invoice {invoice.number} in full, this refund included. "
+                "Print it from Invoices and Credit Notes (Order Details > Actions)."
+            )
         raise _refusal(invoice, earlier, amount, invoice.snapshot["currency"])
     return _store(invoice=invoice, order=locked, refund=refund, amount=amount, earlier=earlier, by=by)
 

@@ -179,12 +179,15 @@ def invoice_print(*, order: Order, by: User | None) -> PrintedDocument:
     return document_print(invoice, by=by, print_printed_count=options.print_printed_count)
 
 
-def document_print(document: Invoice, *, by: User | None, print_printed_count: bool) -> PrintedDocument:
-    """Render an issued invoice or credit note from its snapshot and count the print.
+def document_print(
+    document: Invoice, *, by: User | None, print_printed_count: bool, count: bool = True
+) -> PrintedDocument:
+    """Render an issued invoice or credit note from its snapshot and count the print (unless
+    `count` is off: a bulk job's chunk delivered again prints what it had counted).
 
     Rendered outside any lock; a failure leaves the document issued, to print again.
     """
-    copy_number = document.printed_count + 1
+    copy_number = document.printed_count + (1 if count else 0)
     job = PrintJob(
         snapshot=document.snapshot,
         show_prices=True,
@@ -198,6 +201,8 @@ def document_print(document: Invoice, *, by: User | None, print_printed_count: b
         logger.exception("event=invoice_render_failed invoice=%s number=%s", document.pk, document.number)
         raise InvoiceRenderFailed(document) from e
     label = document.get_kind_display()
+    if not count:
+        return PrintedDocument(pdf=pdf, filename=f"{document.number}.pdf", invoice=document)
     with transaction.atomic():
         Invoice.objects.filter(pk=document.pk).update(
             printed_count=F("printed_count") + 1, last_printed_at=timezone.now()

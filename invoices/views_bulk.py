@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -27,11 +27,9 @@ def bulk_print_job(request: AuthenticatedHttpRequest, job_id: str) -> HttpRespon
 
 @login_required
 @require_GET
-def bulk_print_download(request: AuthenticatedHttpRequest, job_id: str) -> HttpResponse:
+def bulk_print_download(request: AuthenticatedHttpRequest, job_id: str) -> FileResponse:
     found = bulk_print_pdf(job_id, user=request.user)
     if found is None:
         raise Http404("No such PDF: the job is unknown, not finished, printed nothing, or is over a day old.")
     pdf, filename = found
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return FileResponse(pdf, as_attachment=True, filename=filename, content_type="application/pdf")

@@ -257,6 +257,7 @@ class OrderFilterForm(forms.Form):
 
     def ordering(self) -> tuple[str, ...]:
         """The ORDER BY: the chosen column, then the id in the same direction."""
+        self.is_valid()  # cleans the sort when filter_qs did not (ticked orders are not filtered)
         key = self.sort_key
         sign = "-" if key.startswith("-") else ""
         field = SORT_FIELDS[key.lstrip("-")]

@@ -171,6 +171,27 @@ def test_cancel_after_invoice_credits_what_is_left(
     assert Invoice.objects.filter(order=order, kind="invoice").count() == 1  # never a second invoice number
 
 
+def test_a_refund_after_a_cancel_that_credited_everything_points_to_the_cancels_credit_note(
+    pinned_clock, legal_company, client_admin, client, django_capture_on_commit_callbacks
+):
+    order = make_order(legal_company, LINES)
+    invoice_issue(order=order, by=client_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_cancel_internally(order=order, by=client_admin, reason="Out of stock")
+    cancel_note = Invoice.objects.get(order=order, kind="credit_note")
+    with django_capture_on_commit_callbacks(execute=True):
+        late = refund(order, "54.89", by=client_admin)
+    rows_before = Invoice.objects.count()
+
+    client.force_login(client_admin)
+    response = client.post(reverse("print_refund_credit_note", args=[late.pk]), follow=True)
+
+    page = response.content.decode()
+    assert f"credit note {cancel_note.number}, issued when the order was cancelled" in page
+    assert "Invoices and Credit Notes" in page
+    assert Invoice.objects.count() == rows_before  # no second credit note for the same amount
+
+
 def test_a_channel_refund_of_a_cancelled_line_gets_a_credit_note(
     pinned_clock, legal_company, client_admin, django_capture_on_commit_callbacks
 ):

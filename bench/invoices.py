@@ -9,9 +9,14 @@ given a payment. Each run invoices orders not invoiced before, so the series jus
 
 - `invoice_pdf_ms`: one invoice, order to PDF bytes (`invoice_print`: the number and snapshot
   issued under the row locks, then rendered), p50 of BENCH_REPEAT prints after a warm-up.
-- `invoice_batch_100_s`: 100 issued invoices rendered from their snapshots and merged into one PDF
-  with pypdf, the renders spread over one process per core (a forked pool; bulk print, issue 19
-  point 2, is not built yet, so this measures the way it is meant to work).
+- `invoice_batch_100_s`: Bulk Print Invoices of 100 orders, as a user gets it: the job started,
+  then a real Celery worker (prefork, one process per core, on a queue of its own) issues their
+  numbers and renders the chunks side by side, and the last chunk merges them; timed from the
+  start to the finished job's PDF read back. The orders are invoiced before (a re-print: the
+  numbers are issued at once, the renders are the work).
+
+Needs Redis (REDIS_URL, by default the local server's database 9): the worker and this process
+share the job's state and its queue.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ if SCALE not in ("small", "full"):
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_invoices")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
 os.environ.setdefault("SELLERCLOUD_DEMO", "1")  # a bench database: the development keys are fine
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 REPEAT = max(10, int(os.environ.get("BENCH_REPEAT", "15" if SCALE == "small" else "40")))
 BATCH = 100
 WARM_UP = 3
@@ -95,30 +101,56 @@ def _orders_to_invoice(company: Company, needed: int) -> list[int]:
     return ids
 
 
-def _render(snapshot: dict) -> bytes:
-    from invoices.renderers.base import PrintJob
-    from invoices.renderers.registry import renderer_for
+def _batch_pdf(order_ids: list[int]) -> tuple[bytes, float]:
+    """Bulk Print Invoices of `order_ids` on a real worker: the job's PDF and its seconds."""
+    import subprocess
+    import tempfile
+    import uuid
 
-    return renderer_for(snapshot["invoice_type"], snapshot["order"]["channel"]).render(PrintJob(snapshot=snapshot))
+    from django.conf import settings
 
+    from invoices import bulk_print
+    from invoices.tasks import bulk_print_task
+    from orders.models import Order
+    from sellercloud.models import Membership, User
 
-def _batch_pdf(snapshots: list[dict]) -> bytes:
-    """One PDF of all the invoices: rendered over one forked process per core, merged with pypdf."""
-    from multiprocessing import get_context
-
-    from django.db import connections
-    from pypdf import PdfWriter
-
-    connections.close_all()  # the children must not share the parent's connection
-    workers = os.cpu_count() or 1
-    with get_context("fork").Pool(workers) as pool:
-        pdfs = pool.map(_render, snapshots, chunksize=max(1, len(snapshots) // (workers * 4)))
-    writer = PdfWriter()
-    for pdf in pdfs:
-        writer.append(io.BytesIO(pdf))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    user, _ = User.objects.get_or_create(username="bench-invoices")
+    company_id = Order.objects.filter(pk=order_ids[0]).values_list("company_id", flat=True).get()
+    Membership.objects.update_or_create(
+        user=user, company_id=company_id, defaults={"can_view_orders": True, "can_process_orders": True}
+    )
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    command = [
+        sys.executable, "-m", "celery", "-A", "sellercloud", "worker", "--pool", "prefork",
+        "--concurrency", str(os.cpu_count() or 1), "-Q", queue, "--without-heartbeat", "--without-gossip",
+        "--without-mingle", "-l", "info",
+    ]  # fmt: skip
+    with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
+        worker = subprocess.Popen(command, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        try:
+            deadline = time.monotonic() + 60
+            while "ready." not in Path(log.name).read_text(errors="replace"):
+                if worker.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"The Celery worker did not start:\n{Path(log.name).read_text()[-2000:]}")
+                time.sleep(0.1)
+            started = time.perf_counter()
+            job_id = bulk_print.bulk_print_start(
+                user=user,
+                order_ids=order_ids,
+                enqueue=lambda job: bulk_print_task.apply_async(args=(job,), queue=queue),
+            )
+            while not (status := bulk_print.bulk_print_status(job_id, user=user)) or not status["finished"]:
+                if time.monotonic() > deadline + 600:
+                    sys.exit("The bulk print did not finish in 10 minutes.")
+                time.sleep(0.02)
+            found = bulk_print.bulk_print_pdf(job_id, user=user)
+            assert found is not None and status["failed"] == 0, status
+            pdf, seconds = found[0].read(), time.perf_counter() - started
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+    print(f"bulk print: {status['printed']} printed in chunks of {settings.INVOICES_BULK_PRINT_CHUNK}")
+    return pdf, seconds
 
 
 def main() -> None:
@@ -132,7 +164,6 @@ def main() -> None:
     django.setup()
     from pypdf import PdfReader
 
-    from invoices.models import Invoice
     from invoices.services import invoice_issue, invoice_print
     from orders.models import Order
 
@@ -151,14 +182,7 @@ def main() -> None:
 
     for order_id in batch_ids:  # issued first: the batch prints documents of record
         invoice_issue(order=Order.objects.select_related("company").get(pk=order_id), by=None)
-    snapshots = list(
-        Invoice.objects.filter(order_id__in=batch_ids, kind=Invoice.Kind.INVOICE)
-        .order_by("sequence_number")
-        .values_list("snapshot", flat=True)
-    )
-    started = time.perf_counter()
-    merged = _batch_pdf(snapshots)
-    batch_s = time.perf_counter() - started
+    merged, batch_s = _batch_pdf(batch_ids)
     pages = len(PdfReader(io.BytesIO(merged)).pages)
     assert pages >= BATCH, pages
 

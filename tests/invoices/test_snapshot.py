@@ -69,7 +69,7 @@ def test_markup_in_order_data_prints_as_text_and_fetches_nothing(
 
     text = pdf_text(invoice_print(order=order, by=client_admin).pdf)
 
-    assert title in text
+    assert title.replace(" ", "") in text.replace(" ", "")  # printed as text (wrapped in its column)
     assert connections_received(listening_socket) == 0
 
 

@@ -132,6 +132,7 @@ def credit_note_snapshot(
         "lines": [line_block(line) for line in lines],
         "vat_breakdown": breakdown_block(rates),
         "totals": totals_of(lines, rates),
+        "factur_x": bool(source.get("factur_x")),  # a Factur-X invoice's credit notes are Factur-X too
     }
 
 

@@ -35,12 +35,26 @@ class InvoiceSettings(models.Model):
     print_printed_count = models.BooleanField(
         "Print Printed Count", default=False, help_text="Print how many times the invoice was printed."
     )
+    factur_x = models.BooleanField(
+        "Factur-X invoices",
+        default=False,
+        help_text="On: invoices and credit notes of the channels that ask for it (business orders by default) are "
+        "Factur-X files: a PDF/A-3 with the EN 16931 XML inside.",
+    )
 
     class Meta:
         verbose_name_plural = "invoice settings"
 
     def __str__(self) -> str:
         return f"Invoice Settings of {self.company}"
+
+
+class FacturX(models.TextChoices):
+    """Which orders of a channel get Factur-X invoices, once the company turns Factur-X on."""
+
+    BUSINESS = "business", "Business orders"
+    ALL = "all", "Every order"
+    NEVER = "never", "Never"
 
 
 class InvoicePreference(models.Model):
@@ -50,6 +64,7 @@ class InvoicePreference(models.Model):
     channel = models.CharField(max_length=20, choices=Channel.choices)
     invoice_type = models.CharField(max_length=30, choices=InvoiceType.choices, default=InvoiceType.STANDARD)
     plugin = models.CharField(max_length=200, blank=True, help_text="Part 3: the renderer of the Plugin type.")
+    factur_x = models.CharField("Factur-X", max_length=10, choices=FacturX.choices, default=FacturX.BUSINESS)
 
     class Meta:
         ordering = ["company", "channel"]

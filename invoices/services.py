@@ -20,8 +20,9 @@ from orders.events import order_event
 from orders.models import Order
 from sellercloud.models import Company, User
 
+from .facturx import PDF_VARIANT, FacturXFailed, facturx_pdf
 from .legal import missing_legal_mentions
-from .models import Invoice, InvoicePreference, InvoiceSequence, InvoiceSettings, InvoiceType
+from .models import FacturX, Invoice, InvoicePreference, InvoiceSequence, InvoiceSettings, InvoiceType
 from .renderers.base import PrintJob
 from .renderers.credit_note import CREDIT_NOTE_LAYOUT
 from .renderers.registry import renderer_for
@@ -29,6 +30,9 @@ from .series import series_number, series_take_next, series_year
 from .snapshot import build_snapshot
 
 logger = logging.getLogger(__name__)
+
+# The Invoice Types whose PDF can be a Factur-X file: our own HTML layouts (PDF/A-3 from WeasyPrint).
+FACTUR_X_TYPES = (InvoiceType.STANDARD, InvoiceType.CHANNEL_SPECIFIC)
 
 
 class InvoiceRefused(Exception):
@@ -41,11 +45,13 @@ class InvoiceRefused(Exception):
 
 
 class InvoiceRenderFailed(Exception):
-    """The invoice is issued (its number kept) but its PDF could not be made: print it again."""
+    """The invoice is issued (its number kept) but its PDF could not be made: print it again, or
+    mend what `reason` names."""
 
-    def __init__(self, invoice: Invoice) -> None:
+    def __init__(self, invoice: Invoice, reason: str = "") -> None:
         super().__init__(
-            f"{invoice.get_kind_display()} {invoice.number} is issued, but its PDF could not be made: print it again."
+            f"{invoice.get_kind_display()} {invoice.number} is issued, but its PDF could not be made: "
+            + (reason or "print it again.")
         )
         self.invoice = invoice
 
@@ -73,6 +79,17 @@ def invoice_type_for(company: Company, channel: str) -> str:
     """The Invoice Type of the channel's Per Channel Preference (Standard Invoice by default)."""
     chosen = InvoicePreference.objects.filter(company=company, channel=channel).values_list("invoice_type", flat=True)
     return next(iter(chosen), InvoiceType.STANDARD)
+
+
+def factur_x_for(company: Company, channel: str, invoice_type: str, *, is_business: bool) -> bool:
+    """Whether an invoice issued now is a Factur-X file: the company turned Factur-X on, the
+    Invoice Type is one of ours (Standard, Channel Specific), and the channel's preference takes
+    this order (business orders by default, every order, or never)."""
+    if invoice_type not in FACTUR_X_TYPES or not invoice_settings_for(company).factur_x:
+        return False
+    chosen = InvoicePreference.objects.filter(company=company, channel=channel).values_list("factur_x", flat=True)
+    preference = next(iter(chosen), FacturX.BUSINESS)
+    return preference == FacturX.ALL or (preference == FacturX.BUSINESS and is_business)
 
 
 def _legal_refusal(company: Company, missing: list[str]) -> InvoiceRefused:
@@ -144,6 +161,10 @@ def invoice_issue(*, order: Order, by: User | None) -> Invoice:
     snapshot = build_snapshot(
         order=locked, company=company, issued_at=issued_at, number=number, invoice_type=invoice_type
     )
+    # Decided once, at issue: every print of a document of record is the same kind of file.
+    snapshot["factur_x"] = factur_x_for(
+        company, locked.channel, invoice_type, is_business=snapshot["buyer"]["is_business"]
+    )
     invoice = Invoice.objects.create(
         company=company,
         order=locked,
@@ -188,15 +209,22 @@ def document_print(
     Rendered outside any lock; a failure leaves the document issued, to print again.
     """
     copy_number = document.printed_count + (1 if count else 0)
+    factur_x = bool(document.snapshot.get("factur_x"))
     job = PrintJob(
         snapshot=document.snapshot,
         show_prices=True,
         printed_count=copy_number if print_printed_count else None,
+        pdf_variant=PDF_VARIANT if factur_x else None,
     )
     layout = CREDIT_NOTE_LAYOUT if document.kind == Invoice.Kind.CREDIT_NOTE else document.invoice_type
     renderer = renderer_for(layout, document.snapshot["order"]["channel"])
     try:
         pdf = renderer.render(job)
+        if factur_x:
+            pdf = facturx_pdf(pdf, document.snapshot)
+    except FacturXFailed as e:
+        logger.exception("event=invoice_factur_x_failed invoice=%s number=%s", document.pk, document.number)
+        raise InvoiceRenderFailed(document, f"{e} Turn Factur-X off for its channel to print it as a plain PDF.") from e
     except Exception as e:
         logger.exception("event=invoice_render_failed invoice=%s number=%s", document.pk, document.number)
         raise InvoiceRenderFailed(document) from e

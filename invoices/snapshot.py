@@ -22,6 +22,7 @@ from .models import SkuVatRate
 from .vat import RateTotal, VatLine, breakdown
 
 ZERO = Decimal("0.00")
+POSTAL_FIELDS = ("line1", "line2", "postal_code", "city", "country_code")
 
 
 def invoiced_items(order: Order) -> list[OrderItem]:
@@ -83,6 +84,14 @@ def seller_block(company: Company) -> dict[str, Any]:
             if line
         ],
         "country_code": company.country_code,
+        # The same address as fields, for the Factur-X XML.
+        "postal": {
+            "line1": company.address_line1,
+            "line2": company.address_line2,
+            "postal_code": company.postal_code,
+            "city": company.city,
+            "country_code": company.country_code,
+        },
         "siret": company.siret,
         "siren": siren_of(company.siret),
         "vat_number": "" if company.vat_franchise else company.vat_number,
@@ -110,6 +119,11 @@ def buyer_block(order: Order) -> dict[str, Any]:
         "company": company_name,
         "vat_number": order.buyer_vat_number or str(billing.get("vat_number") or "").strip(),
         "is_business": is_business,
+        # The billing address as fields, for the Factur-X XML.
+        "postal": {
+            key: str(billing.get(key) or "").strip()
+            for key in ("line1", "line2", "postal_code", "city", "country_code")
+        },
     }
 
 

@@ -27,6 +27,7 @@ class PrintJob:
     snapshot: dict[str, Any]
     show_prices: bool = True  # False: a packing slip (no number, no prices)
     printed_count: int | None = None  # printed when set (Print Printed Count)
+    pdf_variant: str | None = None  # "pdf/a-3b" for a Factur-X invoice (invoices.facturx)
 
     @property
     def is_packing_slip(self) -> bool:
@@ -71,4 +72,4 @@ def html_to_pdf(template_name: str, job: PrintJob) -> bytes:
     html = render_to_string(template_name, {"job": job, "s": job.snapshot})
     stylesheet, fonts = _stylesheet()
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=OfflineFetcher())
-    return document.write_pdf(stylesheets=[stylesheet], font_config=fonts)
+    return document.write_pdf(stylesheets=[stylesheet], font_config=fonts, pdf_variant=job.pdf_variant)

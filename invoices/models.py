@@ -18,11 +18,37 @@ from sellercloud.models import Company
 
 
 class InvoiceType(models.TextChoices):
-    """How a channel's invoices are printed. Part 3 adds Word to PDF ("word") and Plugin
-    ("plugin", with InvoicePreference.plugin): the column is wide enough for both."""
+    """How a channel's invoices are printed. Word to PDF fills the preference's Word template;
+    Plugin prints with the preference's registered plugin (invoices.plugins)."""
 
     STANDARD = "standard", "Standard Invoice"
     CHANNEL_SPECIFIC = "channel_specific", "Channel Specific"
+    WORD = "word", "Word to PDF"
+    PLUGIN = "plugin", "Plugin"
+
+
+class WordTemplate(models.Model):
+    """An uploaded .docx invoice template (Word to PDF), checked on upload (invoices.word).
+
+    Kept in the database: a few hundred kilobytes, saved in the same transaction as its audit
+    row, so a refused or failed upload leaves nothing behind.
+    """
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="word_templates")
+    name = models.CharField(max_length=100)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    placeholders = models.JSONField(default=list, help_text="The placeholders the template uses.")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class InvoiceSettings(models.Model):
@@ -63,7 +89,10 @@ class InvoicePreference(models.Model):
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="invoice_preferences")
     channel = models.CharField(max_length=20, choices=Channel.choices)
     invoice_type = models.CharField(max_length=30, choices=InvoiceType.choices, default=InvoiceType.STANDARD)
-    plugin = models.CharField(max_length=200, blank=True, help_text="Part 3: the renderer of the Plugin type.")
+    word_template = models.ForeignKey(
+        WordTemplate, on_delete=models.PROTECT, null=True, blank=True, related_name="preferences"
+    )
+    plugin = models.CharField(max_length=200, blank=True, help_text="The registered plugin of the Plugin type.")
     factur_x = models.CharField("Factur-X", max_length=10, choices=FacturX.choices, default=FacturX.BUSINESS)
 
     class Meta:

@@ -21,9 +21,10 @@ from orders.models import Order
 from sellercloud.models import Company, User
 
 from .facturx import PDF_VARIANT, FacturXFailed, facturx_pdf
+from .layouts import Layout, layout_for
 from .legal import missing_legal_mentions
-from .models import FacturX, Invoice, InvoicePreference, InvoiceSequence, InvoiceSettings, InvoiceType
-from .renderers.base import PrintJob
+from .models import FacturX, Invoice, InvoiceSequence, InvoiceSettings, InvoiceType
+from .renderers.base import PrintJob, RenderError
 from .renderers.credit_note import CREDIT_NOTE_LAYOUT
 from .renderers.registry import renderer_for
 from .series import series_number, series_take_next, series_year
@@ -45,14 +46,12 @@ class InvoiceRefused(Exception):
 
 
 class InvoiceRenderFailed(Exception):
-    """The invoice is issued (its number kept) but its PDF could not be made: print it again, or
-    mend what `reason` names."""
+    """The invoice is issued (its number kept) but its PDF could not be made: print it again.
+    `reason` is the renderer's own message when it has one (a RenderError)."""
 
     def __init__(self, invoice: Invoice, reason: str = "") -> None:
-        super().__init__(
-            f"{invoice.get_kind_display()} {invoice.number} is issued, but its PDF could not be made: "
-            + (reason or "print it again.")
-        )
+        what = f"{invoice.get_kind_display()} {invoice.number} is issued, but its PDF could not be made"
+        super().__init__(f"{what}: {reason}" if reason else f"{what}: print it again.")
         self.invoice = invoice
 
 
@@ -75,21 +74,13 @@ def invoice_settings_for(company: Company) -> InvoiceSettings:
     return InvoiceSettings.objects.filter(company=company).first() or InvoiceSettings(company=company)
 
 
-def invoice_type_for(company: Company, channel: str) -> str:
-    """The Invoice Type of the channel's Per Channel Preference (Standard Invoice by default)."""
-    chosen = InvoicePreference.objects.filter(company=company, channel=channel).values_list("invoice_type", flat=True)
-    return next(iter(chosen), InvoiceType.STANDARD)
-
-
-def factur_x_for(company: Company, channel: str, invoice_type: str, *, is_business: bool) -> bool:
+def factur_x_for(company: Company, layout: Layout, *, is_business: bool) -> bool:
     """Whether an invoice issued now is a Factur-X file: the company turned Factur-X on, the
     Invoice Type is one of ours (Standard, Channel Specific), and the channel's preference takes
     this order (business orders by default, every order, or never)."""
-    if invoice_type not in FACTUR_X_TYPES or not invoice_settings_for(company).factur_x:
+    if layout.invoice_type not in FACTUR_X_TYPES or not invoice_settings_for(company).factur_x:
         return False
-    chosen = InvoicePreference.objects.filter(company=company, channel=channel).values_list("factur_x", flat=True)
-    preference = next(iter(chosen), FacturX.BUSINESS)
-    return preference == FacturX.ALL or (preference == FacturX.BUSINESS and is_business)
+    return layout.factur_x == FacturX.ALL or (layout.factur_x == FacturX.BUSINESS and is_business)
 
 
 def _legal_refusal(company: Company, missing: list[str]) -> InvoiceRefused:
@@ -154,17 +145,16 @@ def invoice_issue(*, order: Order, by: User | None) -> Invoice:
     company = locked.company
     issued_at = timezone.now()
     year = series_year(company, issued_at)
-    invoice_type = invoice_type_for(company, locked.channel)
+    layout = layout_for(company, locked.channel)
     # The series row is locked last and for the shortest time: from here to the commit.
     sequence_number = series_take_next(company=company, series=InvoiceSequence.Series.INVOICE, year=year)
     number = invoice_number(year, sequence_number)
     snapshot = build_snapshot(
-        order=locked, company=company, issued_at=issued_at, number=number, invoice_type=invoice_type
+        order=locked, company=company, issued_at=issued_at, number=number, invoice_type=layout.invoice_type
     )
+    snapshot.update(layout.snapshot_fields())
     # Decided once, at issue: every print of a document of record is the same kind of file.
-    snapshot["factur_x"] = factur_x_for(
-        company, locked.channel, invoice_type, is_business=snapshot["buyer"]["is_business"]
-    )
+    snapshot["factur_x"] = factur_x_for(company, layout, is_business=snapshot["buyer"]["is_business"])
     invoice = Invoice.objects.create(
         company=company,
         order=locked,
@@ -173,7 +163,7 @@ def invoice_issue(*, order: Order, by: User | None) -> Invoice:
         sequence_number=sequence_number,
         issued_at=issued_at,
         issued_by=by if by is not None and by.is_authenticated else None,
-        invoice_type=invoice_type,
+        invoice_type=layout.invoice_type,
         snapshot=snapshot,
     )
     order_event(
@@ -225,6 +215,9 @@ def document_print(
     except FacturXFailed as e:
         logger.exception("event=invoice_factur_x_failed invoice=%s number=%s", document.pk, document.number)
         raise InvoiceRenderFailed(document, f"{e} Turn Factur-X off for its channel to print it as a plain PDF.") from e
+    except RenderError as e:
+        logger.warning("event=invoice_render_refused invoice=%s number=%s reason=%s", document.pk, document.number, e)
+        raise InvoiceRenderFailed(document, str(e)) from e
     except Exception as e:
         logger.exception("event=invoice_render_failed invoice=%s number=%s", document.pk, document.number)
         raise InvoiceRenderFailed(document) from e
@@ -248,13 +241,14 @@ def document_print(
 
 def _packing_slip(*, order: Order, by: User | None) -> PrintedDocument:
     company = order.company
+    layout = layout_for(company, order.channel)
     snapshot = build_snapshot(
-        order=order,
-        company=company,
-        issued_at=timezone.now(),
-        number="",
-        invoice_type=invoice_type_for(company, order.channel),
+        order=order, company=company, issued_at=timezone.now(), number="", invoice_type=layout.invoice_type
     )
-    pdf = renderer_for(snapshot["invoice_type"], order.channel).render(PrintJob(snapshot=snapshot, show_prices=False))
+    snapshot.update(layout.snapshot_fields())
+    try:
+        pdf = renderer_for(layout.invoice_type, order.channel).render(PrintJob(snapshot=snapshot, show_prices=False))
+    except RenderError as e:  # nothing was issued: a refusal with the renderer's reason
+        raise InvoiceRefused(f"The packing slip could not be made: {e}") from e
     order_event(order=order, kind=EventKind.INVOICE, message="Packing slip printed (Show Prices is off).", user=by)
     return PrintedDocument(pdf=pdf, filename=f"packing-slip-{order.pk}.pdf", invoice=None)

@@ -15,9 +15,20 @@ from django.utils import timezone
 from orders.choices import Channel
 from sellercloud.models import Company, User
 
-from .models import InvoicePreference, InvoiceSettings, InvoiceSettingsChange, InvoiceType, SkuVatRate
+from .models import InvoicePreference, InvoiceSettings, InvoiceSettingsChange, InvoiceType, SkuVatRate, WordTemplate
+from .renderers.plugins import plugin_for
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChannelChoice:
+    """One channel's Per Channel Preference: its Invoice Type, and the Word template or plugin
+    the type prints with (None / "" for the other types)."""
+
+    invoice_type: str
+    word_template_id: int | None = None
+    plugin: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,14 +47,21 @@ def _rate_text(rate: Decimal | None) -> str:
     return "" if rate is None else format(rate.normalize(), "f")
 
 
-def _check(channel_types: Mapping[str, str], sku_rates: Sequence[SkuRate]) -> None:
+def _check(company: Company, channels: Mapping[str, ChannelChoice], sku_rates: Sequence[SkuRate]) -> None:
     errors = []
-    unknown = sorted(set(channel_types) - set(Channel.values))
+    unknown = sorted(set(channels) - set(Channel.values))
     if unknown:
         errors.append(f"Unknown channels: {', '.join(unknown)}.")
-    bad_types = sorted({t for t in channel_types.values() if t not in InvoiceType.values})
+    bad_types = sorted({c.invoice_type for c in channels.values() if c.invoice_type not in InvoiceType.values})
     if bad_types:
         errors.append(f"Unknown invoice types: {', '.join(bad_types)}.")
+    templates = {c.word_template_id for c in channels.values() if c.invoice_type == InvoiceType.WORD}
+    ours = set(WordTemplate.objects.filter(company=company, pk__in=templates - {None}).values_list("pk", flat=True))
+    if templates - ours:
+        errors.append("Word to PDF needs one of the company's Word templates: upload one, then choose it.")
+    for channel, choice in channels.items():
+        if choice.invoice_type == InvoiceType.PLUGIN and plugin_for(choice.plugin) is None:
+            errors.append(f"The plugin {choice.plugin!r} chosen for {channel} is not registered.")
     skus = [row.sku for row in sku_rates]
     twice = sorted({sku for sku in skus if skus.count(sku) > 1})
     if twice:
@@ -64,7 +82,7 @@ def invoice_settings_update(
     by: User | None,
     show_prices: bool,
     print_printed_count: bool,
-    channel_types: Mapping[str, str],
+    channels: Mapping[str, ChannelChoice],
     sku_rates: Sequence[SkuRate],
 ) -> list[str]:
     """Save Invoice Settings and record each change; returns the labels of what changed.
@@ -72,10 +90,10 @@ def invoice_settings_update(
     Invalid input raises ValidationError and saves nothing. `sku_rates` is the whole table: a SKU
     left out loses its rate (back to the company's).
     """
-    _check(channel_types, sku_rates)
+    _check(company, channels, sku_rates)
     changes = [
         *_save_options(company, show_prices=show_prices, print_printed_count=print_printed_count),
-        *_save_preferences(company, channel_types),
+        *_save_preferences(company, channels),
         *_save_rates(company, sku_rates),
     ]
     now = timezone.now()
@@ -106,17 +124,39 @@ def _save_options(company: Company, *, show_prices: bool, print_printed_count: b
     return changes
 
 
-def _save_preferences(company: Company, channel_types: Mapping[str, str]) -> list[Change]:
+def _choice_text(choice: ChannelChoice, template_names: Mapping[int, str]) -> str:
+    label = InvoiceType(choice.invoice_type).label
+    if choice.invoice_type == InvoiceType.WORD and choice.word_template_id:
+        return f"{label}: {template_names.get(choice.word_template_id, '?')}"
+    if choice.invoice_type == InvoiceType.PLUGIN:
+        plugin = plugin_for(choice.plugin)
+        return f"{label}: {plugin.label if plugin else choice.plugin + ' (not installed)'}"
+    return label
+
+
+def _save_preferences(company: Company, channels: Mapping[str, ChannelChoice]) -> list[Change]:
     current = {p.channel: p for p in InvoicePreference.objects.select_for_update().filter(company=company)}
+    names = dict(WordTemplate.objects.filter(company=company).values_list("pk", "name"))
     changes = []
-    for channel, invoice_type in channel_types.items():
-        before = current[channel].invoice_type if channel in current else InvoiceType.STANDARD
-        if before != invoice_type:
+    for channel, choice in channels.items():
+        saved = current.get(channel)
+        before = (
+            ChannelChoice(saved.invoice_type, saved.word_template_id, saved.plugin)
+            if saved
+            else ChannelChoice(InvoiceType.STANDARD)
+        )
+        if before != choice:
             InvoicePreference.objects.update_or_create(
-                company=company, channel=channel, defaults={"invoice_type": invoice_type}
+                company=company,
+                channel=channel,
+                defaults={
+                    "invoice_type": choice.invoice_type,
+                    "word_template_id": choice.word_template_id,
+                    "plugin": choice.plugin,
+                },
             )
             label = f"Invoice Type: {Channel(channel).label}"
-            changes.append((label, InvoiceType(before).label, InvoiceType(invoice_type).label))
+            changes.append((label, _choice_text(before, names), _choice_text(choice, names)))
     return changes
 
 

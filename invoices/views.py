@@ -5,6 +5,8 @@ Thin views: they check who may do what (sellercloud.permissions), call one servi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,10 +25,13 @@ from sellercloud.permissions import Permission, company_for_user_or_404, user_ca
 from sellercloud.shell import integrated_channels, toolbox_for
 
 from .credit_notes import CreditNoteRefused, credit_note_print, credit_note_print_for_refund, order_documents
-from .forms import EMPTY_RATE_ROWS, InvoiceSettingsForm
-from .models import Invoice, InvoicePreference, InvoiceSettingsChange, InvoiceType, SkuVatRate
+from .forms import EMPTY_RATE_ROWS, InvoiceSettingsForm, WordTemplateUploadForm
+from .models import Invoice, InvoicePreference, InvoiceSettingsChange, InvoiceType, SkuVatRate, WordTemplate
+from .renderers.plugins import plugin_for, plugin_registry
 from .services import InvoiceRefused, InvoiceRenderFailed, PrintedDocument, invoice_print, invoice_settings_for
 from .settings_services import invoice_settings_update
+from .word.converter import libreoffice_missing
+from .word.templates import PLACEHOLDERS
 
 
 def _initial(company: Company, rates: list[SkuVatRate]) -> dict[str, object]:
@@ -35,9 +40,15 @@ def _initial(company: Company, rates: list[SkuVatRate]) -> dict[str, object]:
         "show_prices": options.show_prices,
         "print_printed_count": options.print_printed_count,
     }
-    types = dict(InvoicePreference.objects.filter(company=company).values_list("channel", "invoice_type"))
+    preferences = {p.channel: p for p in InvoicePreference.objects.filter(company=company)}
     for channel in Channel:
-        initial[f"type_{channel.value}"] = types.get(channel.value, InvoiceType.STANDARD)
+        preference = preferences.get(channel.value)
+        invoice_type = preference.invoice_type if preference else InvoiceType.STANDARD
+        if preference and invoice_type == InvoiceType.PLUGIN and plugin_for(preference.plugin) is None:
+            invoice_type = InvoiceType.STANDARD  # what it prints now (the page warns about it)
+        initial[f"type_{channel.value}"] = invoice_type
+        initial[f"word_{channel.value}"] = preference.word_template_id if preference else None
+        initial[f"plugin_{channel.value}"] = preference.plugin if preference else ""
     for n, row in enumerate(rates):
         initial[f"sku_{n}"], initial[f"rate_{n}"] = row.sku, row.rate
     return initial
@@ -50,14 +61,20 @@ def invoice_settings(request: AuthenticatedHttpRequest, company_id: int) -> Http
     company = company_for_user_or_404(request.user, company_id)
     can_edit = user_can(request.user, Permission.MANAGE_INVOICES, company)
     rates = list(SkuVatRate.objects.filter(company=company))
+    templates = list(WordTemplate.objects.filter(company=company).defer("content").select_related("uploaded_by"))
+    registry = plugin_registry()
+    choices: dict[str, Any] = {
+        "word_templates": [(t.pk, t.name) for t in templates],
+        "plugins": [(p.key, p.label) for p in registry.plugins.values()],
+    }
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied("Changing Invoice Settings needs the Manage invoice settings permission.")
-        form = InvoiceSettingsForm(request.POST, rate_rows=InvoiceSettingsForm.posted_rows(request.POST))
+        form = InvoiceSettingsForm(request.POST, rate_rows=InvoiceSettingsForm.posted_rows(request.POST), **choices)
         if form.is_valid() and _save(request, company, form):
             return redirect("invoice_settings", company_id=company.pk)
     else:
-        form = InvoiceSettingsForm(initial=_initial(company, rates), rate_rows=len(rates) + EMPTY_RATE_ROWS)
+        form = InvoiceSettingsForm(initial=_initial(company, rates), rate_rows=len(rates) + EMPTY_RATE_ROWS, **choices)
     return render(
         request,
         "invoices/invoice_settings.html",
@@ -69,8 +86,21 @@ def invoice_settings(request: AuthenticatedHttpRequest, company_id: int) -> Http
             "can_edit": can_edit,
             "integrated": set(integrated_channels([company.pk]).get(company.pk, [])),
             "changes": InvoiceSettingsChange.objects.filter(company=company).select_related("user")[:50],
+            "word_templates": templates,
+            "upload_form": WordTemplateUploadForm(),
+            "libreoffice_missing": libreoffice_missing(),
+            "placeholders": list(PLACEHOLDERS.items()),
+            "plugins": registry.plugins.values(),
+            "plugin_errors": registry.errors,
+            "missing_plugins": _missing_plugins(company),
         },
     )
+
+
+def _missing_plugins(company: Company) -> list[tuple[str, str]]:
+    """(channel, plugin) of the preferences whose plugin is no longer registered."""
+    chosen = InvoicePreference.objects.filter(company=company, invoice_type=InvoiceType.PLUGIN)
+    return [(p.get_channel_display(), p.plugin) for p in chosen if plugin_for(p.plugin) is None]
 
 
 def _save(request: AuthenticatedHttpRequest, company: Company, form: InvoiceSettingsForm) -> bool:
@@ -81,7 +111,7 @@ def _save(request: AuthenticatedHttpRequest, company: Company, form: InvoiceSett
             by=request.user,
             show_prices=form.cleaned_data["show_prices"],
             print_printed_count=form.cleaned_data["print_printed_count"],
-            channel_types=form.channel_types(),
+            channels=form.channel_choices(),
             sku_rates=form.sku_rates(),
         )
     except ValidationError as e:

@@ -325,3 +325,18 @@ UPLOAD_MAX_ATTEMPTS = env.int("UPLOAD_MAX_ATTEMPTS", default=20)
 UPLOAD_CLAIM_STALE_SECONDS = env.int("UPLOAD_CLAIM_STALE_SECONDS", default=600)
 UPLOAD_MAX_PACKAGES_PER_RUN = env.int("UPLOAD_MAX_PACKAGES_PER_RUN", default=5000)
 UPLOAD_CARRIERS_CACHE_SECONDS = env.int("UPLOAD_CARRIERS_CACHE_SECONDS", default=6 * 3600)
+
+# Word to PDF (issue 20): one LibreOffice converter (unoserver) kept running on loopback and
+# reused, started by `manage.py run_converter` (make run; its own supervised process in
+# production) or by the next print when it died. unoserver's server runs under the system Python
+# that has LibreOffice's `uno` (apt-get install python3-uno); our processes talk to it over XML-RPC.
+WORD_CONVERTER_PORT = env.int("WORD_CONVERTER_PORT", default=2003)
+WORD_CONVERTER_UNO_PORT = env.int("WORD_CONVERTER_UNO_PORT", default=2002)
+WORD_CONVERTER_PYTHON = env.str("WORD_CONVERTER_PYTHON", default="/usr/bin/python3")
+WORD_CONVERTER_STATE_DIR = env.path("WORD_CONVERTER_STATE_DIR", default=BASE_DIR / "var")
+# A conversion taking longer is taken for hung: the converter is killed (and restarts on the next print).
+WORD_CONVERSION_TIMEOUT = env.int("WORD_CONVERSION_TIMEOUT", default=30)
+WORD_TEMPLATE_MAX_BYTES = env.int("WORD_TEMPLATE_MAX_BYTES", default=5 * 1024 * 1024)
+# Invoice plugins (SPEC S9): import paths of renderer classes, besides those installed packages
+# declare in the `sellercloud.invoice_plugins` entry-point group.
+INVOICE_PLUGINS = env.list("INVOICE_PLUGINS", default=[])

@@ -1,8 +1,8 @@
 """The interface every invoice renderer implements, and the WeasyPrint step the HTML ones share.
 
 A renderer turns a PrintJob (the invoice's snapshot and how to print it) into PDF bytes. It never
-reads the order: everything it prints is in the snapshot. Part 3's Word to PDF and plugin
-renderers implement the same interface.
+reads the order: everything it prints is in the snapshot. Word to PDF (renderers.word) and the
+plugins (renderers.plugins) implement the same interface.
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ class PrintJob:
     @property
     def is_packing_slip(self) -> bool:
         return not self.show_prices
+
+
+class RenderError(Exception):
+    """A render failed in a way the user can act on (no converter, a plugin that raised): the
+    message says what happened, and the print shows it."""
 
 
 class InvoiceRenderer(Protocol):

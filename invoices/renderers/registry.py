@@ -1,7 +1,7 @@
 """Which renderer prints an Invoice Type for a channel (SPEC S9).
 
-Built-ins are registered from InvoicesConfig.ready(); part 3's Word to PDF and plugin renderers
-register the same way, with `register()`.
+Built-ins are registered from InvoicesConfig.ready(), Word to PDF and Plugin among them; the
+plugins themselves are in renderers.plugins (a setting and entry points).
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from ..models import InvoiceType
 from .base import InvoiceRenderer
 from .credit_note import CREDIT_NOTE_LAYOUT, CreditNoteRenderer
 from .facture_fr import FactureRenderer
+from .plugins import PluginRenderer
 from .standard import StandardRenderer
+from .word import WordRenderer
 
 # (invoice type, channel or "" for every channel) -> renderer
 _RENDERERS: dict[tuple[str, str], InvoiceRenderer] = {}
@@ -35,5 +37,7 @@ def register_builtins() -> None:
     # The French legal invoice is Cdiscount's channel-specific layout, and the one for channels
     # without a layout of their own.
     register(InvoiceType.CHANNEL_SPECIFIC, FactureRenderer())
+    register(InvoiceType.WORD, WordRenderer())
+    register(InvoiceType.PLUGIN, PluginRenderer())
     # Credit notes of every type and channel (issue 19).
     register(CREDIT_NOTE_LAYOUT, CreditNoteRenderer())

@@ -68,7 +68,9 @@ def test_saving_invoice_settings_records_each_change(admin, legal_company, clien
         ({"sku_0": "BOOK-1", "rate_0": "150"}, "less than or equal to 100"),
         ({"sku_0": "BOOK-1", "rate_0": ""}, "Give the VAT rate of BOOK-1"),
         ({"sku_0": "", "rate_0": "5.5"}, "A VAT rate needs its SKU."),
-        ({"type_cdiscount": "word"}, "Select a valid choice"),
+        ({"type_cdiscount": "pdf"}, "Select a valid choice"),
+        ({"type_cdiscount": "word"}, "Choose the Word template Cdiscount prints with."),
+        ({"type_cdiscount": "plugin"}, "Choose the plugin Cdiscount prints with."),
         ({"sku_0": "BOOK-1", "rate_0": "5.5", "sku_1": "BOOK-1", "rate_1": "10"}, "listed more than once"),
     ],
 )

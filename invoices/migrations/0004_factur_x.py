@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('invoices', '0002_credit_notes'),
+        ('invoices', '0003_word_templates_and_plugins'),
     ]
 
     operations = [

@@ -21,11 +21,14 @@ prerequisites:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# The shipped invoice plugin is a distribution of its own, found through its entry point.
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+$(VENV)/.installed: requirements.txt $(PLUGINS) $(wildcard plugins/*/*/*.py plugins/*/*/templates/*)
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: install python3.11 (Debian: apt-get install -y python3.11 python3.11-venv)"; exit 1; }
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
+	for plugin in $(dir $(PLUGINS)); do $(VENV)/bin/pip install --quiet --no-deps ./$$plugin || exit 1; done
 	touch $@
 
 # The whole suite: SQLite + embedded Redis when nothing is set, DATABASE_URL / REDIS_URL otherwise.

@@ -22,4 +22,4 @@ from django.conf import settings  # noqa: E402
 settings.DATABASES  # noqa: B018  (load settings now, so pytest-django sets Django up)
 django.setup()
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures", "tests.invoices.word_fixtures"]

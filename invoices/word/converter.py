@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 logger = logging.getLogger(__name__)
 
@@ -238,3 +239,11 @@ def docx_to_pdf(docx: bytes) -> bytes:
         assert isinstance(result, xmlrpc.client.Binary), type(result)
         return bytes(result.data)
     raise AssertionError("unreachable")
+
+
+def _forget(*, setting: str, **kwargs: object) -> None:
+    if setting.startswith("WORD_CONVERTER"):
+        libreoffice_missing.cache_clear()
+
+
+setting_changed.connect(_forget)

@@ -18,7 +18,7 @@ import zipfile
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2 import ChainableUndefined, StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 DOCX_CONTENT = "word/document.xml"
@@ -66,7 +66,7 @@ def money(value: Any) -> str:
 
 def _environment(*, strict: bool) -> ImmutableSandboxedEnvironment:
     # A new environment per use: docxtpl sets autoescape on the one it is given.
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined if strict else Undefined, autoescape=True)
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined if strict else ChainableUndefined, autoescape=True)
     env.filters["money"] = money
     return env
 

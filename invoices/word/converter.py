@@ -99,7 +99,8 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def _listening(timeout: float = 1.0) -> bool:
+def converter_listening(timeout: float = 1.0) -> bool:
+    """Something accepts connections on the converter's port."""
     try:
         with socket.create_connection(("127.0.0.1", settings.WORD_CONVERTER_PORT), timeout=timeout):
             return True
@@ -154,9 +155,10 @@ def converter_ensure(*, wait: bool = True) -> int:
     with _start_lock():
         pid = converter_pid()
         if pid is None:
-            if _listening():
+            if converter_listening():
                 # Someone else's converter on our port (started by hand): use it, we cannot kill it.
                 return 0
+            converter_stop()  # the dead one's state and profile
             pid = _start()
     if wait:
         deadline = time.monotonic() + START_SECONDS
@@ -171,7 +173,7 @@ def converter_ensure(*, wait: bool = True) -> int:
 
 
 def _answers() -> bool:
-    if not _listening():
+    if not converter_listening():
         return False
     try:
         _proxy(timeout=5).info()
@@ -213,7 +215,7 @@ def docx_to_pdf(docx: bytes) -> bytes:
     """Convert a .docx to PDF on the running converter, starting it first when it is down."""
     timeout = settings.WORD_CONVERSION_TIMEOUT
     for attempt in (1, 2):
-        if not _listening():
+        if not converter_listening():
             converter_ensure()
         try:
             result = _proxy(timeout=timeout).convert(None, xmlrpc.client.Binary(docx), None, "pdf")

@@ -1,10 +1,10 @@
 """`python manage.py run_all` (what `make run` calls): the whole product in the foreground.
 
 Starts Redis once (the embedded one unless REDIS_URL is set), migrates, collects static files,
-seeds the demo, then runs web (gunicorn), the Celery worker, Celery beat and the Cdiscount
-sandbox side by side, every line prefixed with the name of the process that wrote it. Ctrl-C
-(or SIGTERM) stops them all; if one of them dies, the others are stopped too, with a message
-saying which one and how.
+seeds the demo, then runs web (gunicorn), the Celery worker, Celery beat, LibreOffice's Word to
+PDF converter and the Cdiscount sandbox side by side, every line prefixed with the name of the
+process that wrote it. Ctrl-C (or SIGTERM) stops them all; if one of them dies, the others are
+stopped too, with a message saying which one and how.
 
 Each child runs in its own process group: the launcher decides the order and the signal of the
 shutdown (a Celery worker finishes its task on SIGTERM), and grandchildren (gunicorn and Celery
@@ -125,6 +125,9 @@ class Command(BaseCommand):
             Child("worker", [*celery, "worker", "--concurrency", "2", "-l", "info"]),
             Child("beat", [*celery, "beat", "-l", "info", "--schedule", str(var / "celerybeat-schedule")]),
         ]
+        # Word to PDF's LibreOffice, kept running and reused by every print (invoices, issue 20).
+        if "run_converter" in get_commands():
+            self.children.append(Child("office", [*manage, "run_converter"]))
         if "cdiscount_sandbox" in get_commands():
             sandbox = [*manage, "cdiscount_sandbox", "--port", "8100", "--state-file", str(var / "sandbox-state.json")]
             self.children.append(Child("sandbox", sandbox))

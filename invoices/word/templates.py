@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from jinja2 import ChainableUndefined, StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 DOCX_CONTENT = "word/document.xml"
@@ -64,9 +65,27 @@ def money(value: Any) -> str:
     return f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",")
 
 
+class _InvoiceSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's sandbox (no private attributes, no mutating the context), without Jinja's globals
+    (range, lipsum...: a template needs only our values), and without `*` or `**` making huge
+    strings, lists or numbers: an uploaded template must not exhaust the server's memory."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            sequence, times = (left, right) if isinstance(left, str | list | tuple) else (right, left)
+            if isinstance(sequence, str | list | tuple) and isinstance(times, int) and len(sequence) * times > 100_000:
+                raise SecurityError("a repetition this long is not allowed in an invoice template")
+        elif all(isinstance(v, int | float) for v in (left, right)) and (abs(right) > 100 or abs(left) > 10**6):
+            raise SecurityError("a power this large is not allowed in an invoice template")
+        return super().call_binop(context, operator, left, right)
+
+
 def _environment(*, strict: bool) -> ImmutableSandboxedEnvironment:
     # A new environment per use: docxtpl sets autoescape on the one it is given.
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined if strict else ChainableUndefined, autoescape=True)
+    env = _InvoiceSandbox(undefined=StrictUndefined if strict else ChainableUndefined, autoescape=True)
+    env.globals.clear()
     env.filters["money"] = money
     return env
 

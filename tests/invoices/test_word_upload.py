@@ -92,6 +92,8 @@ BAD_FILES = [
         "access to attribute '__class__' of 'str' object is unsafe",
     ),
     ("globals.docx", docx_with("{{ lines.__class__.__init__.__globals__ }}"), "is unsafe"),
+    ("repeat.docx", docx_with("{{ number * 1000 * 1000 }}"), "a repetition this long is not allowed"),
+    ("range.docx", docx_with("{% for i in range(10**6) %}{{ number }}{% endfor %}"), "Unknown placeholders: range."),
     ("syntax.docx", docx_with("{{ number "), "A placeholder is written wrong"),
     ("field.docx", docx_with("{{ seller.no_such_field }}"), "has no attribute 'no_such_field'"),
     (

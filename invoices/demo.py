@@ -1,6 +1,6 @@
 """The demo's invoice setup (`manage.py seed_demo`): complete, plausible legal details for the
-demo company, a logo in our media, and Cdiscount printed as a French Facture, so that Print
-Invoice works at once on `make run`.
+demo company, a logo in our media, Cdiscount printed as a French Facture, and the sample Word
+template uploaded (for a channel to choose), so that Print Invoice works at once on `make run`.
 
 Only blank details are filled: a re-run, or a demo someone edited, keeps what is there.
 """
@@ -16,7 +16,9 @@ from PIL import Image, ImageDraw, ImageFont
 from orders.choices import Channel
 from sellercloud.models import Company, LegalForm
 
-from .models import InvoicePreference, InvoiceType
+from .models import InvoicePreference, InvoiceType, WordTemplate
+from .word.sample import SAMPLE_TEMPLATE, sample_snapshot
+from .word.templates import template_check, word_context
 
 # Fictional, consistent with the core's demo company (SIREN 732 829 320: its SIRET and VAT
 # number pass their checksums).
@@ -67,4 +69,11 @@ def demo_seed_legal_details(*, company: Company) -> list[str]:
     )
     if created:
         made.append("Invoice Settings: Cdiscount prints a Facture (Channel Specific)")
+    if not WordTemplate.objects.filter(company=company).exists():
+        content = SAMPLE_TEMPLATE.read_bytes()
+        used = template_check(content, max_bytes=len(content), sample=word_context(sample_snapshot(company)))
+        WordTemplate.objects.create(
+            company=company, name="Facture (exemple)", content=content, size=len(content), placeholders=used
+        )
+        made.append("the sample Word template")
     return made

@@ -11,7 +11,7 @@ from django import forms
 
 from orders.choices import Channel
 
-from .models import InvoiceSettings, InvoiceType
+from .models import FacturX, InvoiceSettings, InvoiceType
 from .settings_services import ChannelChoice, SkuRate
 
 EMPTY_RATE_ROWS = 3
@@ -27,6 +27,9 @@ class InvoiceSettingsForm(forms.Form):
         label="Print Printed Count",
         required=False,
         help_text=InvoiceSettings._meta.get_field("print_printed_count").help_text,
+    )
+    factur_x = forms.BooleanField(
+        label="Factur-X invoices", required=False, help_text=InvoiceSettings._meta.get_field("factur_x").help_text
     )
 
     def __init__(
@@ -53,6 +56,9 @@ class InvoiceSettingsForm(forms.Form):
             self.fields[f"plugin_{channel.value}"] = forms.ChoiceField(
                 label=f"Plugin for {channel.label}", choices=[("", "—"), *plugins], required=False
             )
+            self.fields[f"fx_{channel.value}"] = forms.ChoiceField(
+                label=f"Factur-X for {channel.label}", choices=FacturX.choices, initial=FacturX.BUSINESS
+            )
         self.rate_rows = rate_rows
         for n in range(rate_rows):
             self.fields[f"sku_{n}"] = forms.CharField(label=f"SKU (row {n + 1})", required=False, max_length=100)
@@ -67,9 +73,17 @@ class InvoiceSettingsForm(forms.Form):
         return min(int(rows), MAX_RATE_ROWS) if rows.isdigit() else EMPTY_RATE_ROWS
 
     @property
-    def channel_rows(self) -> list[tuple[Channel, forms.BoundField, forms.BoundField, forms.BoundField]]:
+    def channel_rows(
+        self,
+    ) -> list[tuple[Channel, forms.BoundField, forms.BoundField, forms.BoundField, forms.BoundField]]:
         return [
-            (channel, self[f"type_{channel.value}"], self[f"word_{channel.value}"], self[f"plugin_{channel.value}"])
+            (
+                channel,
+                self[f"type_{channel.value}"],
+                self[f"word_{channel.value}"],
+                self[f"plugin_{channel.value}"],
+                self[f"fx_{channel.value}"],
+            )
             for channel in Channel
         ]
 
@@ -100,7 +114,9 @@ class InvoiceSettingsForm(forms.Form):
             invoice_type = self.cleaned_data[f"type_{channel.value}"]
             template = self.cleaned_data.get(f"word_{channel.value}") if invoice_type == InvoiceType.WORD else None
             plugin = self.cleaned_data.get(f"plugin_{channel.value}", "") if invoice_type == InvoiceType.PLUGIN else ""
-            choices[channel.value] = ChannelChoice(invoice_type, template, plugin)
+            choices[channel.value] = ChannelChoice(
+                invoice_type, template, plugin, self.cleaned_data[f"fx_{channel.value}"]
+            )
         return choices
 
     def sku_rates(self) -> list[SkuRate]:

@@ -15,7 +15,15 @@ from django.utils import timezone
 from orders.choices import Channel
 from sellercloud.models import Company, User
 
-from .models import InvoicePreference, InvoiceSettings, InvoiceSettingsChange, InvoiceType, SkuVatRate, WordTemplate
+from .models import (
+    FacturX,
+    InvoicePreference,
+    InvoiceSettings,
+    InvoiceSettingsChange,
+    InvoiceType,
+    SkuVatRate,
+    WordTemplate,
+)
 from .renderers.plugins import plugin_for
 
 logger = logging.getLogger(__name__)
@@ -29,6 +37,7 @@ class ChannelChoice:
     invoice_type: str
     word_template_id: int | None = None
     plugin: str = ""
+    factur_x: str = FacturX.BUSINESS  # which orders get Factur-X once the company turns it on
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ def invoice_settings_update(
     print_printed_count: bool,
     channels: Mapping[str, ChannelChoice],
     sku_rates: Sequence[SkuRate],
+    factur_x: bool = False,
 ) -> list[str]:
     """Save Invoice Settings and record each change; returns the labels of what changed.
 
@@ -92,7 +102,7 @@ def invoice_settings_update(
     """
     _check(company, channels, sku_rates)
     changes = [
-        *_save_options(company, show_prices=show_prices, print_printed_count=print_printed_count),
+        *_save_options(company, show_prices=show_prices, print_printed_count=print_printed_count, factur_x=factur_x),
         *_save_preferences(company, channels),
         *_save_rates(company, sku_rates),
     ]
@@ -109,13 +119,18 @@ def invoice_settings_update(
 Change = tuple[str, str, str]
 
 
-_OPTION_LABELS = {"show_prices": "Show Prices", "print_printed_count": "Print Printed Count"}
+_OPTION_LABELS = {
+    "show_prices": "Show Prices",
+    "print_printed_count": "Print Printed Count",
+    "factur_x": "Factur-X invoices",
+}
 
 
-def _save_options(company: Company, *, show_prices: bool, print_printed_count: bool) -> list[Change]:
+def _save_options(company: Company, *, show_prices: bool, print_printed_count: bool, factur_x: bool) -> list[Change]:
     options, _ = InvoiceSettings.objects.select_for_update().get_or_create(company=company)
     changes = []
-    for name, value in (("show_prices", show_prices), ("print_printed_count", print_printed_count)):
+    wanted = {"show_prices": show_prices, "print_printed_count": print_printed_count, "factur_x": factur_x}
+    for name, value in wanted.items():
         if getattr(options, name) != value:
             label = _OPTION_LABELS[name]
             changes.append((label, _yes_no(getattr(options, name)), _yes_no(value)))
@@ -141,7 +156,7 @@ def _save_preferences(company: Company, channels: Mapping[str, ChannelChoice]) -
     for channel, choice in channels.items():
         saved = current.get(channel)
         before = (
-            ChannelChoice(saved.invoice_type, saved.word_template_id, saved.plugin)
+            ChannelChoice(saved.invoice_type, saved.word_template_id, saved.plugin, saved.factur_x)
             if saved
             else ChannelChoice(InvoiceType.STANDARD)
         )
@@ -153,10 +168,19 @@ def _save_preferences(company: Company, channels: Mapping[str, ChannelChoice]) -
                     "invoice_type": choice.invoice_type,
                     "word_template_id": choice.word_template_id,
                     "plugin": choice.plugin,
+                    "factur_x": choice.factur_x,
                 },
             )
-            label = f"Invoice Type: {Channel(channel).label}"
-            changes.append((label, _choice_text(before, names), _choice_text(choice, names)))
+            if before.factur_x != choice.factur_x:
+                label = f"Factur-X: {Channel(channel).label}"
+                changes.append((label, FacturX(before.factur_x).label, FacturX(choice.factur_x).label))
+            if (before.invoice_type, before.word_template_id, before.plugin) != (
+                choice.invoice_type,
+                choice.word_template_id,
+                choice.plugin,
+            ):
+                label = f"Invoice Type: {Channel(channel).label}"
+                changes.append((label, _choice_text(before, names), _choice_text(choice, names)))
     return changes
 
 

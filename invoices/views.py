@@ -26,7 +26,7 @@ from sellercloud.shell import integrated_channels, toolbox_for
 
 from .credit_notes import CreditNoteRefused, credit_note_print, credit_note_print_for_refund, order_documents
 from .forms import EMPTY_RATE_ROWS, InvoiceSettingsForm, WordTemplateUploadForm
-from .models import Invoice, InvoicePreference, InvoiceSettingsChange, InvoiceType, SkuVatRate, WordTemplate
+from .models import FacturX, Invoice, InvoicePreference, InvoiceSettingsChange, InvoiceType, SkuVatRate, WordTemplate
 from .renderers.plugins import plugin_for, plugin_registry
 from .services import InvoiceRefused, InvoiceRenderFailed, PrintedDocument, invoice_print, invoice_settings_for
 from .settings_services import invoice_settings_update
@@ -39,6 +39,7 @@ def _initial(company: Company, rates: list[SkuVatRate]) -> dict[str, object]:
     initial: dict[str, object] = {
         "show_prices": options.show_prices,
         "print_printed_count": options.print_printed_count,
+        "factur_x": options.factur_x,
     }
     preferences = {p.channel: p for p in InvoicePreference.objects.filter(company=company)}
     for channel in Channel:
@@ -49,6 +50,7 @@ def _initial(company: Company, rates: list[SkuVatRate]) -> dict[str, object]:
         initial[f"type_{channel.value}"] = invoice_type
         initial[f"word_{channel.value}"] = preference.word_template_id if preference else None
         initial[f"plugin_{channel.value}"] = preference.plugin if preference else ""
+        initial[f"fx_{channel.value}"] = preference.factur_x if preference else FacturX.BUSINESS
     for n, row in enumerate(rates):
         initial[f"sku_{n}"], initial[f"rate_{n}"] = row.sku, row.rate
     return initial
@@ -111,6 +113,7 @@ def _save(request: AuthenticatedHttpRequest, company: Company, form: InvoiceSett
             by=request.user,
             show_prices=form.cleaned_data["show_prices"],
             print_printed_count=form.cleaned_data["print_printed_count"],
+            factur_x=form.cleaned_data["factur_x"],
             channels=form.channel_choices(),
             sku_rates=form.sku_rates(),
         )

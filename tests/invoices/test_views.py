@@ -24,6 +24,7 @@ LINES = [("LAMP", "Lampe Élise", 1, "49.90", "4.99")]
 
 def settings_data(**overrides):
     data = {f"type_{channel.value}": InvoiceType.STANDARD for channel in Channel}
+    data.update({f"fx_{channel.value}": "business" for channel in Channel})
     data.update({"show_prices": "on", "rate_rows": "3", "sku_0": "", "rate_0": ""})
     data.update(overrides)
     return data
@@ -62,6 +63,28 @@ def test_saving_invoice_settings_records_each_change(admin, legal_company, clien
     assert "VAT rate: SKU BOOK-1" in response.content.decode()  # the Changes panel
 
 
+def test_factur_x_is_turned_on_per_company_and_chosen_per_channel_with_each_change_recorded(
+    admin, legal_company, client_admin
+):
+    page = admin.get(reverse("invoice_settings", args=[legal_company.pk])).content.decode()
+    assert "Factur-X invoices" in page and "does not by itself meet France" in page
+    assert 'name="fx_cdiscount"' in page and "Business orders" in page
+
+    data = settings_data(factur_x="on", fx_amazon="all", fx_ebay="never")
+    response = admin.post(reverse("invoice_settings", args=[legal_company.pk]), data, follow=True)
+
+    assert "Invoice Settings saved (3 changes)." in response.content.decode()
+    assert InvoiceSettings.objects.get(company=legal_company).factur_x is True
+    chosen = dict(InvoicePreference.objects.filter(company=legal_company).values_list("channel", "factur_x"))
+    assert chosen == {"amazon": "all", "ebay": "never"}
+    changes = {(c.field, c.old_value, c.new_value) for c in InvoiceSettingsChange.objects.all()}
+    assert changes == {
+        ("Factur-X invoices", "No", "Yes"),
+        ("Factur-X: Amazon", "Business orders", "Every order"),
+        ("Factur-X: eBay", "Business orders", "Never"),
+    }
+
+
 @pytest.mark.parametrize(
     ("overrides", "error"),
     [
@@ -71,6 +94,7 @@ def test_saving_invoice_settings_records_each_change(admin, legal_company, clien
         ({"type_cdiscount": "pdf"}, "Select a valid choice"),
         ({"type_cdiscount": "word"}, "Choose the Word template Cdiscount prints with."),
         ({"type_cdiscount": "plugin"}, "Choose the plugin Cdiscount prints with."),
+        ({"factur_x": "on", "fx_cdiscount": "always"}, "Select a valid choice"),
         ({"sku_0": "BOOK-1", "rate_0": "5.5", "sku_1": "BOOK-1", "rate_1": "10"}, "listed more than once"),
     ],
 )

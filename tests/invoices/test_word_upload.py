@@ -78,6 +78,17 @@ def test_an_uploaded_template_is_listed_with_who_and_when_and_can_be_chosen(admi
     assert (change.old_value, change.new_value) == ("Standard Invoice", "Word to PDF: facture-exemple.docx")
 
 
+def test_a_template_uploaded_by_nobody_is_listed(admin, legal_company):
+    # the demo's sample template, and any uploaded by a user deleted since
+    from invoices.demo import demo_seed_legal_details
+
+    demo_seed_legal_details(company=legal_company)
+
+    html = admin.get(reverse("invoice_settings", args=[legal_company.pk])).content.decode()
+
+    assert "<td>Facture (exemple)</td><td>—</td>" in html
+
+
 BAD_FILES = [
     ("notes.docx", b"Bonjour, ceci est un fichier texte.\n", "This is not a Word document (.docx)"),
     ("archive.docx", None, "This zip file is not a Word document (.docx): it has no word/document.xml."),

@@ -11,7 +11,8 @@ The page is built to stay fast at a million orders (SPEC S7, S11):
   migration 0005) rather than one OR over joined tables, which no index can serve.
 - Paging: numbered pages without an exact total. A page is one query: the rows whose id is in the
   page's slice of ids (`WHERE id IN (SELECT id ... ORDER BY ... LIMIT n OFFSET m)`): the inner
-  query reads only the index, so page 2000 costs an index walk, not 100,000 row fetches. One row
+  query reads only the index, so page 2000 costs an index walk, not 100,000 row fetches. Next and
+  Previous carry a cursor instead and read from it (orders.keyset), whatever the depth. One row
   more than the page is read to know whether a next page exists.
 """
 
@@ -35,6 +36,7 @@ from sellercloud.permissions import Permission, user_can
 
 from . import deadlines
 from .choices import Channel, OrderStatus, PaymentStatus, ShippingStatus
+from .keyset import CursorRefused, cursor_of, cursor_read, keyset_supported, rows_after
 from .models import Order, OrderItem, Package
 from .text import search_text
 
@@ -43,7 +45,7 @@ DEFAULT_PAGE_SIZE = 50
 # Far beyond any real use, and it keeps OFFSET arithmetic sane for a hand-edited URL.
 MAX_PAGE = 1_000_000
 # Query-string keys that are not filters: a saved view and the bulk "all filtered" keep the rest.
-NON_FILTER_KEYS = frozenset({"page"})
+NON_FILTER_KEYS = frozenset({"page", "after", "before"})
 
 # Sortable columns: URL key -> model field. Every ordering ends with the id in the same direction,
 # so pages are stable and the default (-order_date, -id) matches the indexes exactly.
@@ -202,6 +204,9 @@ class OrderFilterForm(forms.Form):
         empty_value=DEFAULT_PAGE_SIZE,  # type: ignore[arg-type]  # django-stubs says str; Django takes any value
     )
     page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False, widget=forms.HiddenInput)
+    # Next / Previous: the cursor of the row the page starts after / ends before (orders.keyset).
+    after = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
+    before = forms.CharField(required=False, max_length=400, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, companies: list[Company], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -274,6 +279,11 @@ class OrderFilterForm(forms.Form):
     def page_number(self) -> int:
         return int(self._value("page") or 1)
 
+    @property
+    def cursors(self) -> dict[str, str]:
+        """The Next / Previous cursor the URL carries (after= or before=), if any."""
+        return {key: str(self._value(key) or "") for key in ("after", "before")}
+
     def filter_query(self) -> str:
         """The filters as a query string without the page: what a saved view stores."""
         assert self.is_bound
@@ -296,6 +306,10 @@ class OrderPage(Generic[Row]):
     number: int
     per_page: int
     has_next: bool
+    # Keyset links (orders.keyset): the cursors of the last and first rows, "" when paging by number.
+    next_cursor: str = ""
+    previous_cursor: str = ""
+    cursor_refused: bool = False  # the URL's cursor was not valid: the page was read by its number
 
     @property
     def has_previous(self) -> bool:
@@ -328,17 +342,55 @@ class OrderPage(Generic[Row]):
         return numbers
 
 
-def order_page(qs: QuerySet[Order], *, ordering: tuple[str, ...], number: int, per_page: int) -> OrderPage[Order]:
-    """Page `number` of `qs` in `ordering`, in one SQL query (see the module docstring)."""
-    offset = (number - 1) * per_page
-    page_ids = qs.order_by(*ordering).values("pk")[offset : offset + per_page + 1]
-    rows = list(
-        Order.objects.filter(pk__in=page_ids)
+def order_page(
+    qs: QuerySet[Order], *, ordering: tuple[str, ...], number: int, per_page: int, after: str = "", before: str = ""
+) -> OrderPage[Order]:
+    """Page `number` of `qs` in `ordering`, in one SQL query (see the module docstring): the page
+    after the `after` cursor or before the `before` one when Next / Previous gave one (keyset, as
+    fast at page 2,000 as at page 2), else by OFFSET."""
+    keyset = keyset_supported(Order, ordering)
+    cursor_text = (after or before) if keyset else ""
+    refused = False
+    if cursor_text:
+        try:
+            cursor = cursor_read(cursor_text, Order, ordering)
+        except CursorRefused:
+            refused, cursor_text = True, ""
+    if cursor_text:
+        backwards = not after
+        page_ids = rows_after(
+            qs.values("pk"), ordering=ordering, cursor=cursor, limit=per_page + 1, backwards=backwards
+        )
+        rows = _grid_rows_of(page_ids, ordering)
+        if backwards:  # the rows just before the cursor, and one more if the page is not the first
+            number, has_next = (max(number, 2) if len(rows) > per_page else 1), True
+            rows = rows[-per_page:]
+        else:
+            has_next = len(rows) > per_page
+    else:
+        offset = (number - 1) * per_page
+        rows = _grid_rows_of(qs.order_by(*ordering).values("pk")[offset : offset + per_page + 1], ordering)
+        has_next = len(rows) > per_page
+    rows = rows[:per_page]
+    return OrderPage(
+        orders=rows,
+        number=number,
+        per_page=per_page,
+        has_next=has_next,
+        next_cursor=cursor_of(rows[-1], ordering) if keyset and rows and has_next else "",
+        previous_cursor=cursor_of(rows[0], ordering) if keyset and rows and number > 1 else "",
+        cursor_refused=refused,
+    )
+
+
+def _grid_rows_of(ids: Any, ordering: tuple[str, ...]) -> list[Order]:
+    """The grid's rows of `ids` (a list or an id subquery), in `ordering`."""
+    return list(
+        Order.objects.filter(pk__in=ids)
         .select_related("company")
         .only(*GRID_FIELDS)  # not the JSON addresses and the rest the grid never shows
         .order_by(*ordering)
     )
-    return OrderPage(orders=rows[:per_page], number=number, per_page=per_page, has_next=len(rows) > per_page)
 
 
 def localise(order: Order) -> datetime:

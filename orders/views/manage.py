@@ -262,7 +262,11 @@ def order_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = order_scope(user)
     form = OrderFilterForm(request.GET, companies=scope.companies)
     orders = form.filter_qs(scope.orders)
-    page = order_page(orders, ordering=form.ordering(), number=form.page_number, per_page=form.page_size)
+    page = order_page(
+        orders, ordering=form.ordering(), number=form.page_number, per_page=form.page_size, **form.cursors
+    )
+    if page.cursor_refused:
+        messages.warning(request, f"That page link is no longer valid: showing page {page.number} instead.")
     saved_views, starred = _menus(user)
     rows = _grid_rows(page.orders)
     with_company = len(scope.companies) > 1

@@ -1,6 +1,10 @@
 """What the bench scripts share: their database, and bench/results.json."""
 
 import json
+import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -54,3 +58,56 @@ def seeded_orders(target: int) -> int:
             for table in ("orders_order", "orders_orderitem", "orders_package"):
                 cursor.execute(f"VACUUM ANALYZE {table}")  # the visibility map makes id pages index-only
     return Order.objects.count()
+
+
+# The sandbox marketplace in a process of its own, for the benches that download or upload.
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sandbox_account_fields(port: int) -> dict[str, str]:
+    """A Cdiscount account's Custom URL environment pointing at the sandbox on this port."""
+    return {
+        "environment": "custom",
+        "custom_api_base_url": f"http://127.0.0.1:{port}/seller/v2",
+        "custom_token_url": f"http://127.0.0.1:{port}/auth/realms/maas/protocol/openid-connect/token",
+        "client_id": "demo-client",
+        "client_secret": "demo-secret",
+        "seller_id": "98979",
+    }
+
+
+def start_sandbox(port: int, *, orders: int, days: int, state_file: Path, reset: bool) -> subprocess.Popen[bytes]:
+    """The sandbox in its own process, so its JSON work does not share the bench's interpreter;
+    `reset` generates its orders afresh, else its state file is reused (20,000 orders take a while)."""
+    state_file.parent.mkdir(exist_ok=True)
+    command = [
+        sys.executable, "manage.py", "cdiscount_sandbox", "--port", str(port), "--orders", str(orders),
+        "--seed", "2026", "--days", str(days), "--tick-seconds", "0", "--state-file", str(state_file),
+        *(["--reset"] if reset else []),
+    ]  # fmt: skip
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    deadline = time.monotonic() + 180  # generating 20,000 orders the first time takes a while
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            if process.poll() is not None:
+                sys.exit("The sandbox did not start.")
+            time.sleep(0.2)
+    process.kill()
+    sys.exit("The sandbox did not answer within 180 s.")
+
+
+def stop_sandbox(sandbox: subprocess.Popen[bytes]) -> None:
+    sandbox.send_signal(signal.SIGINT)  # it saves its state file, then exits
+    try:
+        sandbox.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        sandbox.kill()

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,7 +38,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import ensure_database, merge_results  # noqa: E402
+from bench.common import (  # noqa: E402
+    ensure_database,
+    free_port,
+    merge_results,
+    sandbox_account_fields,
+    stop_sandbox,
+)
+from bench.common import start_sandbox as common_start_sandbox  # noqa: E402
 
 SCALE = os.environ.get("BENCH_SCALE", "full")
 SIZES = {"small": 4_000, "full": 20_000}
@@ -59,48 +64,11 @@ COMPANY_CODE = "bench-download"
 STATE_FILE = ROOT / "var" / f"bench-sandbox-{ORDERS}.json"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def sandbox_account_fields(port: int) -> dict[str, str]:
-    """A Cdiscount account's Custom URL environment pointing at the sandbox on this port."""
-    return {
-        "environment": "custom",
-        "custom_api_base_url": f"http://127.0.0.1:{port}/seller/v2",
-        "custom_token_url": f"http://127.0.0.1:{port}/auth/realms/maas/protocol/openid-connect/token",
-        "client_id": "demo-client",
-        "client_secret": "demo-secret",
-        "seller_id": "98979",
-    }
-
-
 def start_sandbox(
     port: int, *, orders: int = ORDERS, days: int = 25, state_file: Path = STATE_FILE
 ) -> subprocess.Popen[bytes]:
-    """The sandbox in its own process, so its JSON work does not share our interpreter. The big
-    one keeps its state file (generating 20,000 orders takes a while); any other is generated
-    afresh."""
-    state_file.parent.mkdir(exist_ok=True)
-    command = [
-        sys.executable, "manage.py", "cdiscount_sandbox", "--port", str(port), "--orders", str(orders),
-        "--seed", "2026", "--days", str(days), "--tick-seconds", "0", "--state-file", str(state_file),
-        *([] if state_file == STATE_FILE else ["--reset"]),
-    ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    deadline = time.monotonic() + 180  # generating 20,000 orders the first time takes a while
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process
-        except OSError:
-            if process.poll() is not None:
-                sys.exit("The sandbox did not start.")
-            time.sleep(0.2)
-    process.kill()
-    sys.exit("The sandbox did not answer within 180 s.")
+    """The big sandbox keeps its state file; any other is generated afresh."""
+    return common_start_sandbox(port, orders=orders, days=days, state_file=state_file, reset=state_file != STATE_FILE)
 
 
 def main() -> None:
@@ -264,14 +232,6 @@ def measure_idle_poll(*, Company, CdiscountAccount, run_now) -> int | None:  # n
         return len(calls)
     finally:
         stop_sandbox(sandbox)
-
-
-def stop_sandbox(sandbox: subprocess.Popen[bytes]) -> None:
-    sandbox.send_signal(signal.SIGINT)  # it saves its state file, then exits
-    try:
-        sandbox.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        sandbox.kill()
 
 
 def measure_freshness(*, account, control, claim, run, Order) -> float | None:  # noqa: N803

@@ -19,6 +19,7 @@ import os
 import random
 import re
 import threading
+import time
 from typing import Any
 
 from locust import HttpUser, between, events, task
@@ -35,6 +36,7 @@ ERRORS: list[str] = []
 USERS = int(os.environ.get("LOAD_USERS", "50"))
 _logged_in = itertools.count(1)
 _steady = threading.Event()  # set once every user has logged in: the ramp-up is not measured
+_steady_at: list[float] = []
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -52,7 +54,8 @@ def _record(request_type: str, name: str, response_time: float, exception: Any, 
 @events.quitting.add_listener
 def _write(**_: Any) -> None:
     with open(os.environ["LOAD_RESULTS"], "w") as out:
-        json.dump({"times_ms": TIMES, "errors": ERRORS}, out)
+        seconds = time.monotonic() - _steady_at[0] if _steady_at else 0.0
+        json.dump({"times_ms": TIMES, "errors": ERRORS, "steady_seconds": seconds}, out)
 
 
 class Staff(HttpUser):
@@ -68,7 +71,8 @@ class Staff(HttpUser):
         with self.client.post("/login/", {**credentials, **csrf}, name="login", catch_response=True) as response:
             if "/login/" in response.url:  # still on the login page: refused
                 response.failure("login refused")
-        if next(_logged_in) >= USERS:
+        if next(_logged_in) == USERS:
+            _steady_at.append(time.monotonic())
             _steady.set()
 
     def _count(self) -> None:

@@ -65,6 +65,16 @@ def money(value: Any) -> str:
     return f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",")
 
 
+def french_date(value: Any) -> str:
+    """"2026-05-14" -> "14/05/2026", as dates are written on French invoices; anything else as is."""
+    text = str(value)
+    year, _, rest = text.partition("-")
+    month, _, day = rest.partition("-")
+    if len(year) == 4 and len(month) == 2 and len(day) == 2 and (year + month + day).isdigit():
+        return f"{day}/{month}/{year}"
+    return text
+
+
 class _InvoiceSandbox(ImmutableSandboxedEnvironment):
     """Jinja's sandbox (no private attributes, no mutating the context), without Jinja's globals
     (range, lipsum...: a template needs only our values), and without `*` or `**` making huge
@@ -87,6 +97,7 @@ def _environment(*, strict: bool) -> ImmutableSandboxedEnvironment:
     env = _InvoiceSandbox(undefined=StrictUndefined if strict else ChainableUndefined, autoescape=True)
     env.globals.clear()
     env.filters["money"] = money
+    env.filters["date"] = french_date
     return env
 
 

@@ -75,6 +75,8 @@ def test_choosing_the_thermal_plugin_prints_a_4x6_label_invoice(admin, legal_com
     text = pdf_text(response.content)
     assert f"FACTURE {invoice.number}" in text and "Hélène Lefèvre" in text and order.channel_order_id in text
     assert "Lampe de chevet « Élise »" in text and "Total TTC 57.96 EUR" in text
+    issued = invoice.snapshot["issue_date"].split("-")
+    assert f"Date : {issued[2]}/{issued[1]}/{issued[0]}" in text  # the French way
     change = InvoiceSettingsChange.objects.get(field="Invoice Type: Cdiscount")
     assert change.new_value == "Plugin: Thermal label 4x6 (half label, half packing slip)"
     if shutil.which("pdftoppm"):

@@ -48,6 +48,8 @@ def test_a_word_invoice_prints_its_number_lines_accents_and_totals(pinned_clock,
     invoice = Invoice.objects.get(order=order)
     assert invoice.invoice_type == InvoiceType.WORD and invoice.number == "F2027-000001"
     assert "FACTURE N° F2027-000001" in text
+    # Dates the French way (the clock is pinned at 23:30 UTC on 31/12/2026: 01/01/2027 in Paris)
+    assert "Date de facturation : 01/01/2027" in text and "2027-01-01" not in text
     assert "Lampe de chevet « Élise », laiton brossé" in text and "Le Petit Prince — édition illustrée" in text
     assert "Hélène Lefèvre" in text and "Maison Lumière SAS" in text and "SIRET : 73282932000017" in text
     assert f"Commande Cdiscount n° {order.channel_order_id}" in text

@@ -14,6 +14,12 @@ __version__ = "1.0.0"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
+def _dmy(iso: str) -> str:
+    """"2026-05-14" -> "14/05/2026", as French labels write dates."""
+    parts = str(iso or "").split("-")
+    return "/".join(reversed(parts)) if len(parts) == 3 else str(iso or "")
+
+
 class ThermalLabelInvoice:
     """The renderer: key, label, render(job) -> PDF bytes."""
 
@@ -31,6 +37,15 @@ class ThermalLabelInvoice:
         snapshot = job.snapshot
         items = [line for line in snapshot.get("lines", []) if line.get("kind") == "item"]
         html = engine.get_template("thermal_4x6.html").render(
-            Context({"s": snapshot, "items": items, "show_prices": job.show_prices, "printed": job.printed_count})
+            Context(
+                {
+                    "s": snapshot,
+                    "items": items,
+                    "show_prices": job.show_prices,
+                    "printed": job.printed_count,
+                    "issue_date": _dmy(snapshot.get("issue_date", "")),
+                    "order_date": _dmy(snapshot.get("order", {}).get("order_date", "")),
+                }
+            )
         )
         return HTML(string=html, base_url=BASE_URL, url_fetcher=OfflineFetcher()).write_pdf()

@@ -65,7 +65,9 @@ def build() -> DocxDocument:
     title = _paragraph(document, "FACTURE N° {{ number }}", bold=True, size=16)
     title.runs[0].font.color.rgb = BLUE
     _paragraph(document, "Date de facturation : {{ issue_date|date }} — Date de la vente : {{ sale_date|date }}")
-    _paragraph(document, "Commande {{ order.channel_label }} n° {{ order.channel_order_id }} du {{ order.order_date|date }}")
+    _paragraph(
+        document, "Commande {{ order.channel_label }} n° {{ order.channel_order_id }} du {{ order.order_date|date }}"
+    )
     _paragraph(document, "{%p if printed_count %}")
     _paragraph(document, "Exemplaire imprimé n° {{ printed_count }}")
     _paragraph(document, "{%p endif %}")
@@ -125,7 +127,9 @@ def build() -> DocxDocument:
     _paragraph(document, "Total TVA : {{ totals.vat|money }} {{ currency }}", align=right)
     _paragraph(document, "Total TTC : {{ totals.ttc|money }} {{ currency }}", bold=True, size=11, align=right)
     _paragraph(document, "{%p for payment in payments %}")
-    _paragraph(document, "Payé le {{ payment.date|date }} ({{ payment.label }}) : {{ payment.amount|money }} {{ currency }}")
+    _paragraph(
+        document, "Payé le {{ payment.date|date }} ({{ payment.label }}) : {{ payment.amount|money }} {{ currency }}"
+    )
     _paragraph(document, "{%p endfor %}")
     _paragraph(document, "{%p if seller.vat_franchise %}")
     _paragraph(document, "TVA non applicable, art. 293 B du CGI.")

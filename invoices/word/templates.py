@@ -66,7 +66,7 @@ def money(value: Any) -> str:
 
 
 def french_date(value: Any) -> str:
-    """"2026-05-14" -> "14/05/2026", as dates are written on French invoices; anything else as is."""
+    """From 2026-05-14 to 14/05/2026, as dates are written on French invoices; anything else as is."""
     text = str(value)
     year, _, rest = text.partition("-")
     month, _, day = rest.partition("-")

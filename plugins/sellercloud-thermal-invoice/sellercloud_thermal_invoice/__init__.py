@@ -15,7 +15,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def _dmy(iso: str) -> str:
-    """"2026-05-14" -> "14/05/2026", as French labels write dates."""
+    """From 2026-05-14 to 14/05/2026, as French labels write dates."""
     parts = str(iso or "").split("-")
     return "/".join(reversed(parts)) if len(parts) == 3 else str(iso or "")
 

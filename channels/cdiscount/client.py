@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .exceptions import PermanentChannelError
+from .invoice_documents import MULTIPART_FIELD, InvoiceDocument, InvoiceImport, parse_documents, parse_import
 from .parsing import iter_page_items, parse_carriers, parse_order_page, parse_page_item
 from .schemas import Carrier, OrderPage, OrderStatus, PageItem
 from .session import ApiSession
@@ -167,6 +168,47 @@ class CdiscountClient(ApiSession):
             raise PermanentChannelError(
                 f"Unexpected GET /carriers answer: {exc}", method="GET", path="/carriers"
             ) from None
+
+    # --- invoice documents (reference 3.12) ---------------------------------------------------
+
+    def upload_invoice(self, *, order_id: str, pdf: bytes, file_name: str) -> InvoiceImport:
+        """POST /orders/{orderId}/invoice-documents: the order's invoice PDF (multipart, field
+        `file`). Answers 201 with an import, status Running; follow it with `get_invoice_import`.
+
+        Never re-sent here: a second post replaces the invoice. After a TransientChannelError,
+        read `list_invoice_documents` before posting again.
+        """
+        path = f"/orders/{_quote(order_id)}/invoice-documents"
+        response = self._post(path, files={MULTIPART_FIELD: (file_name, pdf, "application/pdf")})
+        return self._parsed(parse_import, self._json(response, "POST", path), "POST", path)
+
+    def get_invoice_import(self, *, import_id: str) -> InvoiceImport:
+        """GET /order-invoice-imports/{importId}: Running, Success, PartialSuccess or Failure."""
+        path = f"/order-invoice-imports/{_quote(import_id)}"
+        return self._parsed(parse_import, self._json(self._get(path), "GET", path), "GET", path)
+
+    def list_invoice_documents(self, *, order_id: str) -> list[InvoiceDocument]:
+        """GET /orders/{orderId}/invoice-documents: every document Cdiscount holds for the order
+        (all pages, by cursor)."""
+        path = f"/orders/{_quote(order_id)}/invoice-documents"
+        documents: list[InvoiceDocument] = []
+        params = {"pageSize": "50"}
+        for _ in range(100):  # a handful at most in practice; never loop forever on a bad cursor
+            page, cursor = self._parsed(
+                parse_documents, self._json(self._get(path, params=params), "GET", path), "GET", path
+            )
+            documents += page
+            if not cursor or not page:
+                break
+            params = {"pageSize": "50", "cursor": cursor}
+        return documents
+
+    @staticmethod
+    def _parsed(parse: Any, body: Any, method: str, path: str) -> Any:
+        try:
+            return parse(body)
+        except ValueError as exc:
+            raise PermanentChannelError(f"Unexpected {method} {path} answer: {exc}", method=method, path=path) from None
 
     # --- approval ----------------------------------------------------------------------------
 

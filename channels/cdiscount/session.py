@@ -37,6 +37,9 @@ from .transport import AddressNotAllowed, AddressPolicy, checked_session
 
 logger = logging.getLogger(__name__)
 
+# Multipart parts: field name -> (file name, content, content type).
+Files = dict[str, tuple[str, bytes, str]]
+
 DEFAULT_TOKEN_LIFETIME = 7200.0  # "Your token is available for 2h" when expires_in is absent
 
 # Answers worth trying again later; every other 4xx is the API refusing the request itself.
@@ -161,10 +164,11 @@ class ApiSession:
                 self.calls.waited(delay)
                 self._sleep(delay)
 
-    def _post(self, path: str, *, json_body: Any) -> requests.Response:
-        """POST once. Only a 401 (the request was refused before being processed) is sent again,
-        with a new token; any other failure is raised for the caller to decide."""
-        return self._call("POST", path, json_body=json_body)
+    def _post(self, path: str, *, json_body: Any = None, files: Files | None = None) -> requests.Response:
+        """POST once (JSON, or multipart when `files` are given). Only a 401 (the request was
+        refused before being processed) is sent again, with a new token; any other failure is
+        raised for the caller to decide."""
+        return self._call("POST", path, json_body=json_body, files=files)
 
     def _retry_delay(self, attempt: int, exc: TransientChannelError) -> float | None:
         if attempt >= self.max_attempts:
@@ -178,16 +182,22 @@ class ApiSession:
         return delay
 
     def _call(
-        self, method: str, path: str, *, params: dict[str, str] | None = None, json_body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json_body: Any = None,
+        files: Files | None = None,
     ) -> requests.Response:
         """One request with a valid token; on a 401 renew the token once and send it again."""
         token = self._access_token()
-        response = self._send(method, path, token=token, params=params, json_body=json_body)
+        response = self._send(method, path, token=token, params=params, json_body=json_body, files=files)
         if response.status_code == 401:
             # The token expired early or was revoked: a 401 means the request was not processed.
             self._forget_token(token)
             token = self._access_token()
-            response = self._send(method, path, token=token, params=params, json_body=json_body)
+            response = self._send(method, path, token=token, params=params, json_body=json_body, files=files)
             if response.status_code == 401:
                 raise self._error(response, method, path, ChannelAuthError)
         if response.ok:
@@ -203,7 +213,14 @@ class ApiSession:
         raise self._error(response, method, path, ChannelAuthError if status == 403 else PermanentChannelError)
 
     def _send(
-        self, method: str, path: str, *, token: str, params: dict[str, str] | None, json_body: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str,
+        params: dict[str, str] | None,
+        json_body: Any,
+        files: Files | None = None,
     ) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}", "SellerId": self.seller_id}
         self.calls.add("api")
@@ -213,6 +230,7 @@ class ApiSession:
                 self.api_base_url + path,
                 params=params,
                 json=json_body,
+                files=files,
                 headers=headers,
                 timeout=self.timeout,
                 allow_redirects=False,

@@ -87,6 +87,7 @@ class Faults:
     next_timeouts: int = 0
     next_rate_limits: int = 0  # a 429 burst of this many requests
     next_lost_answers: int = 0
+    next_import_failures: int = 0  # the next N invoice imports end in Failure (a file check)
 
     def update(self, values: dict[str, Any]) -> None:
         names = {f.name: f for f in dataclasses.fields(self)}
@@ -151,6 +152,8 @@ class SandboxConfig:
     reject_rate: float = 0.02
     cancel_request_rate: float = 0.05
     token_lifetime: int = 7200
+    # An invoice import stays Running this long (or until a lifecycle step), then ends.
+    invoice_import_seconds: float = 2.0
     faults: Faults = field(default_factory=Faults)
     # Where "now" (and so today's date in order ids) comes from. Token expiry stays on real time:
     # it measures how long a token lived, not which day it is.

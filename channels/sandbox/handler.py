@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from .config import CARRIERS, SandboxError
+from .invoices import loggable_file, multipart_file
 from .responses import MAX_PAGE_SIZE, TOKEN_PATH, faults_dict, index_page, int_param, json_body, keycloak, problem
 from .state import SandboxState
 
@@ -28,6 +29,8 @@ API_PREFIX = "/seller/v2"
 _ORDER = re.compile(r"^/seller/v2/orders/(?P<id>[^/]+)$")
 _APPROVAL = re.compile(r"^/seller/v2/orders/(?P<id>[^/]+)/approval-status$")
 _SHIPMENTS = re.compile(r"^/seller/v2/orders/(?P<id>[^/]+)/shipments$")
+_INVOICE_DOCUMENTS = re.compile(r"^/seller/v2/orders/(?P<id>[^/]+)/invoice-documents$")
+_INVOICE_IMPORT = re.compile(r"^/seller/v2/order-invoice-imports/(?P<id>[^/]+)$")
 _CONTROL_ORDER = re.compile(r"^/_sandbox/orders/(?P<id>[^/]+)$")
 
 
@@ -90,7 +93,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             "method": method,
             "path": path,
             "query": query,
-            "body": self._loggable_body(path, raw_body),
+            "body": self._loggable_body(path, raw_body, self.headers.get("Content-Type", "")),
             "status": None,
             "fault": None,
         }
@@ -121,9 +124,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     @staticmethod
-    def _loggable_body(path: str, raw: bytes) -> Any:
+    def _loggable_body(path: str, raw: bytes, content_type: str) -> Any:
         if not raw:
             return None
+        if content_type.lower().startswith("multipart/"):
+            return loggable_file(content_type, raw)
         if path == TOKEN_PATH:
             form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
             if "client_secret" in form:
@@ -224,12 +229,15 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 status, body, headers = self._api_get(path, query)
                 # Serialised under the lock: rendered orders share nested values with the state.
                 return status, json.dumps(body, ensure_ascii=False).encode("utf-8"), headers
-            if method == "POST":
+            if method == "POST" and (match := _INVOICE_DOCUMENTS.match(path)):
+                part = multipart_file(self.headers.get("Content-Type", ""), raw)
+                answer: tuple[int, Any, dict[str, str]] = (201, state.upload_invoice(match["id"], part), {})
+            elif method == "POST":
                 body = json_body(raw, path)
                 match = _APPROVAL.match(path)
                 if match:
                     state.approve(match["id"], body)
-                    answer: tuple[int, Any, dict[str, str]] = (204, None, {})
+                    answer = (204, None, {})
                 else:
                     match = _SHIPMENTS.match(path)
                     if not match:
@@ -265,6 +273,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return 200, len(matches), {}
         if path == f"{API_PREFIX}/carriers":
             return 200, CARRIERS, {}
+        if match := _INVOICE_DOCUMENTS.match(path):
+            int_param(query, "pageSize", default=50, minimum=1, maximum=MAX_PAGE_SIZE, path=path)
+            return 200, state.invoice_documents(match["id"]), {}
+        if match := _INVOICE_IMPORT.match(path):
+            return 200, state.invoice_import(match["id"]), {}
         match = _ORDER.match(path)
         if match:
             return 200, state.render(state.get(match["id"])), {}

@@ -16,6 +16,7 @@ class Lifecycle(MarketplaceRules):
     orders: dict[str, dict[str, Any]]
 
     create_orders: Callable[..., list[str]]  # SandboxState's
+    finish_imports: Callable[[], list[str]]  # InvoiceDocuments'
 
     def update_order(self, order_id: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Change one order by hand: status, line statuses, malformation. Bumps updatedAt."""
@@ -66,10 +67,12 @@ class Lifecycle(MarketplaceRules):
         `acceptance_wait_steps` the seller portal accepts it) Accepted -> InPreparation (the
         address appears) -> the seller ships it (Fulfillment orders: the warehouse does) ->
         Shipped -> Delivered. Some customers cancel before InPreparation; some lines of orders
-        in preparation get a CancelRequest, which becomes Cancelled at the next step.
+        in preparation get a CancelRequest, which becomes Cancelled at the next step. Invoice
+        imports still Running end at a step.
         """
         changed: list[str] = []
         with self.lock:
+            self.finish_imports()
             targets = [self.get(i) for i in order_ids] if order_ids is not None else list(self.orders.values())
             for _ in range(steps):
                 for order in targets:

@@ -98,7 +98,7 @@ CONTROL_ENDPOINTS = (
     ("POST", "/_sandbox/orders", 'Create orders: {"count": 3, "status": "WaitingAcceptance"}'),
     ("GET", "/_sandbox/orders/{orderId}", "One order as the API renders it"),
     ("PATCH", "/_sandbox/orders/{orderId}", "Change an order: status, line_status, parcel ..."),
-    ("POST", "/_sandbox/advance", 'Move orders along their lifecycle: {"steps": 1}'),
+    ("POST", "/_sandbox/advance", 'Move orders along their lifecycle (and end invoice imports): {"steps": 1}'),
     ("POST", "/_sandbox/tick", "One lifecycle tick now"),
     ("POST", "/_sandbox/tokens/expire", "Expire every token issued"),
     ("GET", "/_sandbox/requests?since=0", "The requests served, for inspection"),

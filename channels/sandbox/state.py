@@ -32,6 +32,7 @@ from .config import (
     SandboxError,
 )
 from .generator import CATALOGUE, OrderGenerator, _stamp
+from .invoices import InvoiceDocuments
 from .lifecycle import Lifecycle
 
 
@@ -39,8 +40,8 @@ def _ms(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-class SandboxState(Lifecycle, Access):
-    """Orders, tokens, faults and the request log, behind one lock."""
+class SandboxState(Lifecycle, InvoiceDocuments, Access):
+    """Orders, tokens, invoice imports, faults and the request log, behind one lock."""
 
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
@@ -48,6 +49,7 @@ class SandboxState(Lifecycle, Access):
         self.lock = threading.RLock()
         self.orders: dict[str, dict[str, Any]] = {}  # insertion order = createdAt order
         self.tokens: dict[str, dict[str, Any]] = {}  # token -> {client_id, expires_at}
+        self.invoice_imports: dict[str, dict[str, Any]] = {}
         self.requests: deque[dict[str, Any]] = deque(maxlen=50_000)
         self._request_seq = 0
         self._last_stamp = self.now() - timedelta(seconds=1)
@@ -80,6 +82,7 @@ class SandboxState(Lifecycle, Access):
         for order in data.get("orders", []):
             self.orders[order["orderId"]] = order
         self.tokens = {t: v for t, v in data.get("tokens", {}).items() if v.get("expires_at", 0) > time.time()}
+        self.invoice_imports = data.get("invoiceImports", {})
         # A restarted sandbox must not hand out the same ids or people again.
         self.generator.rng.seed(f"{self.config.seed}:{len(self.orders)}:{time.time()}")
 
@@ -96,8 +99,12 @@ class SandboxState(Lifecycle, Access):
             self._changed.clear()
             parts = list(self._saved_json.values())
             tokens = json.dumps(self.tokens)
+            imports = json.dumps(self.invoice_imports, ensure_ascii=False)
             self.dirty = False
-        text = f'{{"version":1,"seed":{int(self.config.seed)},"tokens":{tokens},"orders":[{",".join(parts)}]}}'
+        text = (
+            f'{{"version":1,"seed":{int(self.config.seed)},"tokens":{tokens},"invoiceImports":{imports},'
+            f'"orders":[{",".join(parts)}]}}'
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".tmp{os.getpid()}.{threading.get_ident()}")
         tmp.write_text(text, encoding="utf-8")

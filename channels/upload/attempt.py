@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,12 +22,13 @@ from ..cdiscount.schemas import CLOSED_LINE_STATUSES
 from ..download.read_back import apply_seen, read_back
 from ..events import tracking_upload_failed_event, tracking_uploaded_event
 from .common import (
-    RATE_LIMIT_MAX_WAIT_SECONDS,
-    RATE_LIMIT_RESENDS,
     CarrierNotMapped,
     RunContext,
     RunStopped,
     UploadOutcome,
+    backoff_seconds,
+    post_once,
+    refused_words,
 )
 
 logger = logging.getLogger(__name__)
@@ -207,40 +207,22 @@ def _parcel_numbers(raw: Any) -> set[str]:
 
 
 def _post(a: _Attempt, *, carrier_name: str, tracking_url: str, line_ids: list[str]) -> None:
-    """POST the parcel. A 429 was not processed: wait its Retry-After (all threads pause) and
-    send again, a few times at most; anything else goes to the caller."""
-    for resend in range(RATE_LIMIT_RESENDS + 1):
-        a.ctx.wait_if_paused()
-        if a.ctx.stop.is_set():
-            raise RunStopped()
-        try:
-            a.ctx.client.ship_order(
-                order_id=a.order.channel_order_id,
-                parcel_number=a.package.tracking_number,
-                carrier_name=carrier_name,
-                order_line_ids=line_ids,
-                tracking_url=tracking_url or None,
-            )
-            return
-        except TransientChannelError as exc:
-            wait = exc.retry_after if exc.retry_after is not None else 1.0
-            if (
-                exc.status == 429
-                and not exc.request_may_have_been_processed
-                and wait <= RATE_LIMIT_MAX_WAIT_SECONDS
-                and resend < RATE_LIMIT_RESENDS
-            ):
-                a.ctx.client.calls.add("rate_limit")
-                a.ctx.client.calls.waited(wait)
-                a.ctx.pause_for(wait)
-                continue
-            raise
+    """POST the parcel once (common.post_once: a 429 waits and sends again)."""
+    post_once(
+        a.ctx,
+        lambda: a.ctx.client.ship_order(
+            order_id=a.order.channel_order_id,
+            parcel_number=a.package.tracking_number,
+            carrier_name=carrier_name,
+            order_line_ids=line_ids,
+            tracking_url=tracking_url or None,
+        ),
+    )
 
 
 def marketplace_message(exc: ChannelAPIError) -> str:
     """Why the marketplace refused a shipment, in its own words."""
-    status = f" (HTTP {exc.status})" if exc.status else ""
-    return f"Cdiscount refused the shipment{status}: {exc.marketplace_words}"
+    return refused_words(exc, "the shipment")
 
 
 # Recording outcomes --------------------------------------------------------------------------
@@ -316,20 +298,13 @@ def _fail(a: _Attempt, message: str, exc: ChannelAPIError | None = None) -> Uplo
     return UploadOutcome.FAILED
 
 
-def _backoff(attempts: int, retry_after: float | None) -> float:
-    base = settings.UPLOAD_BACKOFF_BASE_SECONDS
-    delay = min(settings.UPLOAD_BACKOFF_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
-    delay *= 0.8 + random.random() * 0.4  # jitter: packages that failed together do not return together
-    return max(delay, retry_after or 0.0)
-
-
 def _defer(a: _Attempt, exc: TransientChannelError) -> UploadOutcome:
     """A temporary fault: Pending again, due after a backoff; a later run takes it (reading the
     order first, since this post may have been recorded)."""
     package, ctx = a.package, a.ctx
     if package.upload_attempts >= settings.UPLOAD_MAX_ATTEMPTS:
         return _fail(a, f"Gave up after {package.upload_attempts} attempts; the last error: {exc}", exc)
-    due = timezone.now() + timedelta(seconds=_backoff(package.upload_attempts, exc.retry_after))
+    due = timezone.now() + timedelta(seconds=backoff_seconds(package.upload_attempts, exc.retry_after))
     if not _mine(a).update(
         upload_claimed_at=None,
         next_upload_at=due,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -16,6 +18,7 @@ from sellercloud.models import User
 
 from ..accounts import AccountLock, carrier_labels
 from ..cdiscount.client import CdiscountClient
+from ..cdiscount.exceptions import ChannelAPIError, TransientChannelError
 from ..errors import unexpected_error
 from ..models import CarrierMapping, CdiscountAccount, SyncRun
 
@@ -55,6 +58,21 @@ class RunStopped(Exception):
     """The run must stop (credentials refused, lock lost): the package goes back untouched."""
 
 
+def backoff_seconds(attempts: int, retry_after: float | None) -> float:
+    """How long a temporary fault puts off the next attempt: doubling from the base, capped, with
+    jitter (items that failed together do not return together), never before a Retry-After."""
+    base = settings.UPLOAD_BACKOFF_BASE_SECONDS
+    delay = min(settings.UPLOAD_BACKOFF_MAX_SECONDS, base * 2 ** max(0, attempts - 1))
+    delay *= 0.8 + random.random() * 0.4
+    return max(delay, retry_after or 0.0)
+
+
+def refused_words(exc: ChannelAPIError, what: str) -> str:
+    """Why the marketplace refused `what` ("the shipment", "the invoice"), in its own words."""
+    status = f" (HTTP {exc.status})" if exc.status else ""
+    return f"Cdiscount refused {what}{status}: {exc.marketplace_words}"
+
+
 @dataclass
 class RunContext:
     """One run's shared state; the counts and the pause are shared by its threads."""
@@ -64,7 +82,8 @@ class RunContext:
     client: CdiscountClient
     lock: AccountLock | None
     user: User | None
-    mappings: dict[str, CarrierMapping]
+    mappings: dict[str, CarrierMapping] = field(default_factory=dict)
+    noun: str = "packages"  # what the run's progress counts
     preloaded: dict[int, tuple[Package, list[str]]] = field(default_factory=dict)
     total: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(UploadOutcome, 0))
@@ -140,7 +159,33 @@ class RunContext:
         )
         done = sum(counts.values())
         run.progress = (
-            f"{done} of {self.total} packages: {counts[UploadOutcome.UPLOADED]} uploaded, "
+            f"{done} of {self.total} {self.noun}: {counts[UploadOutcome.UPLOADED]} uploaded, "
             f"{counts[UploadOutcome.FAILED]} failed, {counts[UploadOutcome.DEFERRED]} to retry later, "
             f"{counts[UploadOutcome.SKIPPED]} skipped"
         )[:255]
+
+
+def post_once(ctx: RunContext, send: Callable[[], object]) -> object:
+    """Send one POST. A 429 was not processed: wait its Retry-After (every thread of the run
+    pauses) and send again, a few times at most; anything else goes to the caller, which reads
+    the marketplace before any later attempt (the POST may have been recorded)."""
+    for resend in range(RATE_LIMIT_RESENDS + 1):
+        ctx.wait_if_paused()
+        if ctx.stop.is_set():
+            raise RunStopped()
+        try:
+            return send()
+        except TransientChannelError as exc:
+            wait = exc.retry_after if exc.retry_after is not None else 1.0
+            if (
+                exc.status == 429
+                and not exc.request_may_have_been_processed
+                and wait <= RATE_LIMIT_MAX_WAIT_SECONDS
+                and resend < RATE_LIMIT_RESENDS
+            ):
+                ctx.client.calls.add("rate_limit")
+                ctx.client.calls.waited(wait)
+                ctx.pause_for(wait)
+                continue
+            raise
+    raise AssertionError("unreachable: the last resend raises")  # pragma: no cover

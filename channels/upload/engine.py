@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -39,7 +39,7 @@ def _due_package_ids(*, account: CdiscountAccount, now: datetime) -> list[int]:
     return list(due.values_list("pk", flat=True)[: settings.UPLOAD_MAX_PACKAGES_PER_RUN])
 
 
-def _thread_count(wanted: int | None) -> int:
+def thread_count(wanted: int | None) -> int:
     """Threads for this run. One on SQLite (it serialises writers anyway), and one when the caller
     is inside a transaction: other threads could not see its uncommitted rows."""
     if connection.vendor == "sqlite" or connection.in_atomic_block:
@@ -83,41 +83,48 @@ def upload_execute(
         ctx.total = len(ids)
         if not claimed:
             ctx.preloaded = preload(ids)
-        _run_packages(ctx, ids, threads=_thread_count(threads), claimed=claimed, force_read=force_read)
+        run_each(
+            ctx,
+            ids,
+            threads=thread_count(threads),
+            one=lambda package_id: _upload_safely(ctx, package_id, claimed=claimed, force_read=force_read),
+        )
     except BaseException as exc:  # noqa: BLE001 - a bug or a soft time limit must still end the run visibly
         logger.exception("event=upload_crashed run=%s account=%s", run.pk, account.pk)
         ctx.stop_with(CRASHED)
-        _finish(ctx, calls_before)
+        finish_run(ctx, calls_before, event="upload_finished")
         if not isinstance(exc, Exception):
             raise
     else:
-        _finish(ctx, calls_before)
+        finish_run(ctx, calls_before, event="upload_finished")
     finally:
         if client is None:
             ctx.client.close()
     return run
 
 
-def _run_packages(ctx: RunContext, ids: list[int], *, threads: int, claimed: bool, force_read: bool) -> None:
+def run_each(ctx: RunContext, ids: list[int], *, threads: int, one: Callable[[int], None]) -> None:
+    """`one(id)` for each id, on a small pool of threads (or in this thread), until done or the
+    run stops; this thread renews the lock and writes the heartbeat meanwhile."""
     if threads <= 1 or len(ids) <= 1:
-        for package_id in ids:
+        for item_id in ids:
             if ctx.stop.is_set():
                 break
-            _upload_safely(ctx, package_id, claimed=claimed, force_read=force_read)
+            one(item_id)
             ctx.tick()
         return
     todo: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for package_id in ids:
-        todo.put(package_id)
+    for item_id in ids:
+        todo.put(item_id)
 
     def work() -> None:
         try:
             while not ctx.stop.is_set():
                 try:
-                    package_id = todo.get_nowait()
+                    item_id = todo.get_nowait()
                 except queue.Empty:
                     return
-                _upload_safely(ctx, package_id, claimed=claimed, force_read=force_read)
+                one(item_id)
         finally:
             # Each thread has its own connection: close it, or PostgreSQL keeps it open.
             connections.close_all()
@@ -159,7 +166,8 @@ def _upload_safely(ctx: RunContext, package_id: int, *, claimed: bool, force_rea
     ctx.record(outcome)
 
 
-def _finish(ctx: RunContext, calls_before: Mapping[str, float]) -> None:
+def finish_run(ctx: RunContext, calls_before: Mapping[str, float], *, event: str) -> None:
+    """End the run: its status from the counts (Failed when it stopped), its log, its calls."""
     run, account = ctx.run, ctx.account
     ctx._copy_counts()
     deferred = ctx.counts[UploadOutcome.DEFERRED]
@@ -170,7 +178,7 @@ def _finish(ctx: RunContext, calls_before: Mapping[str, float]) -> None:
     else:
         status = SyncRun.Status.COMPLETED
     if deferred:
-        ctx.log.append(f"{deferred} package(s) met a temporary error and will be retried by a later run.")
+        ctx.log.append(f"{deferred} of the {ctx.noun} met a temporary error and will be retried by a later run.")
     run.status = status
     run.error = ctx.stop_reason[:2000]
     run.finished_at = run.heartbeat_at = timezone.now()
@@ -179,11 +187,12 @@ def _finish(ctx: RunContext, calls_before: Mapping[str, float]) -> None:
     run.log = "\n".join([*ctx.log, runs.calls_note(calls_before, calls)]).strip()
     run.save()
     logger.info(
-        "event=upload_finished run=%s account=%s status=%s packages=%d uploaded=%d failed=%d deferred=%d "
-        "skipped=%d api_calls=%d error=%s",
+        "event=%s run=%s account=%s status=%s %s=%d uploaded=%d failed=%d deferred=%d skipped=%d api_calls=%d error=%s",
+        event,
         run.pk,
         account.pk,
         status,
+        ctx.noun,
         ctx.total,
         run.uploaded,
         run.failed,

@@ -234,7 +234,7 @@ def test_an_upload_our_code_crashes_on_fails_in_peoples_words(make_cdiscount_san
     def crash(*args, **kwargs):
         raise ValueError("invalid literal for int() with base 10: 'x'")
 
-    monkeypatch.setattr("channels.upload.engine._run_packages", crash)
+    monkeypatch.setattr("channels.upload.engine.run_each", crash)
 
     run = upload(acct)
 

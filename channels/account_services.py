@@ -47,6 +47,7 @@ EDITABLE_FIELDS = (
     "lookback_days",
     "upload_enabled",
     "upload_interval_minutes",
+    "invoice_upload_enabled",
 )
 # Whole-number settings and the largest each takes: a week between runs, a year of look-back. Far
 # beyond any use, and the schedule stays a date (now + 2**63 minutes overflows every datetime,
@@ -144,9 +145,12 @@ def account_update_settings(
             _forget_token(current)
         turned_on = {name for name in changed if values.get(name) is True}
         _reschedule(current, changed, turned_on, now)
+        if "invoice_upload_enabled" in turned_on:
+            # Only orders Ship Confirmed from now on: older ones were invoiced (or not) by hand.
+            current.invoice_upload_since = now
         current.full_clean(exclude=["company", "access_token"])
         token_fields = ["access_token", "token_fingerprint", "token_received_at", "token_expires_at"]
-        schedule_fields = ["next_download_at", "next_upload_at"]
+        schedule_fields = ["next_download_at", "next_upload_at", "next_invoice_upload_at", "invoice_upload_since"]
         current.save(
             update_fields=[*changed, *token_fields, *schedule_fields, "updated_at"] if changed else ["updated_at"]
         )
@@ -345,5 +349,5 @@ def _display(account: CdiscountAccount, name: str, value: Any) -> str:
 
 def _copy_fields(source: CdiscountAccount, target: CdiscountAccount) -> None:
     # The caller's instance shows what was saved without another query.
-    for name in (*EDITABLE_FIELDS, "next_download_at", "updated_at", "pk"):
+    for name in (*EDITABLE_FIELDS, "next_download_at", "invoice_upload_since", "updated_at", "pk"):
         setattr(target, name, getattr(source, name))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders.channel_registry import ActionResult, ChannelAction, HealthCard
+from orders.channel_registry import ActionResult, ChannelAction, DocumentUpload, HealthCard
 from orders.choices import UploadStatus
 from orders.models import Order, Package
 from sellercloud.models import User
 from sellercloud.permissions import Permission
 
-from . import account_status, approval, upload
+from . import account_status, approval, invoice_upload, upload
 from .cdiscount.client import ApprovalOutcome
 from .forms import RefuseOrderForm
 
@@ -97,13 +97,36 @@ UPLOAD_BY_HAND = ChannelAction(
 )
 
 
+def _retry_invoice_upload(*, order: Order, by: User, **_: Any) -> ActionResult:
+    # Cdiscount's documents read, then a post and one read of its import, in this request.
+    done = invoice_upload.invoice_upload_retry(order=order, by=by)
+    number = done.invoice.number if done.invoice else "of the order"
+    if done.status == done.Status.UPLOADED:
+        return ActionResult(f"Invoice {number} uploaded to Cdiscount.")
+    if done.status == done.Status.IMPORTING:
+        return ActionResult(f"Invoice {number} posted to Cdiscount: its import is still running.")
+    if done.status == done.Status.FAILED:
+        return ActionResult(f"Upload of invoice {number} failed again: {done.error}", "error")
+    return ActionResult(f"Cdiscount could not be reached ({done.error}): invoice {number} will be retried.", "warning")
+
+
+RETRY_INVOICE_UPLOAD = ChannelAction(
+    key="retry_invoice_upload",
+    label="Retry invoice upload",
+    permission=UPLOAD_PERMISSION,
+    run=_retry_invoice_upload,
+    why_not=lambda order, _: invoice_upload.invoice_upload_why_not_retry(order),
+    confirm=lambda order, _: "Retry the upload of this order's invoice to Cdiscount now?",
+)
+
+
 class CdiscountAdapter:
     """Cdiscount in the terms of orders.channel_registry.ChannelAdapter."""
 
     label = "Cdiscount"
     # SPEC S4: Cdiscount ships one parcel per complete order, never a partial shipment.
     one_parcel_per_order = True
-    actions: tuple[ChannelAction, ...] = (ACCEPT, REFUSE, RETRY_UPLOAD, UPLOAD_BY_HAND)
+    actions: tuple[ChannelAction, ...] = (ACCEPT, REFUSE, RETRY_UPLOAD, UPLOAD_BY_HAND, RETRY_INVOICE_UPLOAD)
 
     def cancel_note(self, order: Order) -> str:
         return "Cancel it on the Cdiscount seller portal too: this changes our records only."
@@ -123,6 +146,9 @@ class CdiscountAdapter:
 
     def health_cards(self, company_ids: list[int]) -> list[HealthCard]:
         return account_status.health_cards(company_ids)
+
+    def invoice_uploads(self, order: Order) -> list[DocumentUpload]:
+        return invoice_upload.order_invoice_uploads(order)
 
     def form_note(self, order: Order, action: str) -> str:
         if action == "cancel":

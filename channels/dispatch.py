@@ -10,10 +10,10 @@ from datetime import datetime
 
 from sellercloud.models import User
 
-from . import ledger, reconcile, runs, upload
+from . import invoice_upload, ledger, reconcile, runs, upload
 from .models import CdiscountAccount, SyncRun
 from .services import DOWNLOAD
-from .tasks import download_account_task, reconcile_account_task, upload_account_task
+from .tasks import download_account_task, invoice_upload_account_task, reconcile_account_task, upload_account_task
 
 RunRequest = runs.RunRequest
 
@@ -88,4 +88,27 @@ def packages_retry_failed(
     if not count:
         return PackageRetryRequest(count=0, run=None, running=None)
     request = upload_request(account=account, user=by)
+    return PackageRetryRequest(count=count, run=request.run, running=request.running)
+
+
+def invoice_upload_request(*, account: CdiscountAccount, user: User | None) -> RunRequest:
+    """Queue an invoice upload run in the background, unless one of this account is already
+    going (then say so, with that run)."""
+    return runs.run_request(
+        invoice_upload.INVOICE_UPLOAD,
+        account=account,
+        user=user,
+        enqueue=lambda run: invoice_upload_account_task.delay(account.pk, run.pk),
+    )
+
+
+def invoice_uploads_retry_failed(
+    *, account: CdiscountAccount, by: User | None, upload_ids: list[int] | None = None
+) -> PackageRetryRequest:
+    """Failed Uploads > Retry for invoices: each becomes Pending (read from Cdiscount before any
+    post), then one invoice upload run is queued for them."""
+    count = invoice_upload.invoice_uploads_set_pending(account=account, by=by, upload_ids=upload_ids)
+    if not count:
+        return PackageRetryRequest(count=0, run=None, running=None)
+    request = invoice_upload_request(account=account, user=by)
     return PackageRetryRequest(count=count, run=request.run, running=request.running)

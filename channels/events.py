@@ -188,3 +188,41 @@ def tracking_upload_failed_event(*, order: Order, by: User | None, reason: str, 
         source=SOURCE,
         data=data,
     )
+
+
+# Invoice upload (issue 21) ---------------------------------------------------------------------
+# Kind Invoice, with the upload's id in the data: Order Details lists them under the invoice.
+
+
+def invoice_upload_event(
+    *, order: Order, by: User | None, upload_id: int, number: str, step: str, data: dict[str, Any] | None = None
+) -> OrderEvent:
+    """One step of an invoice's upload: `step` is one of INVOICE_UPLOAD_STEPS' keys, or a
+    sentence of its own (a failure's reason)."""
+    if step in INVOICE_UPLOAD_STEPS:
+        message = INVOICE_UPLOAD_STEPS[step].format(number=number, **(data or {}))
+    else:  # Cdiscount's words may hold braces: never a format string
+        message = f"Invoice {number}: upload to Cdiscount failed: {step}"
+    return order_event(
+        order=order,
+        kind=EventKind.INVOICE,
+        message=message,
+        user=by,
+        source=SOURCE,
+        data={
+            "invoice_upload_id": upload_id,
+            "step": step if step in INVOICE_UPLOAD_STEPS else "failed",
+            **(data or {}),
+        },
+    )
+
+
+INVOICE_UPLOAD_STEPS = {
+    "posted": "Invoice {number} posted to Cdiscount (import {import_id}: Running)",
+    "uploaded": "Invoice {number} uploaded to Cdiscount (import {import_id}: Success)",
+    "already_there": (
+        "Invoice {number} was already on Cdiscount (an earlier upload whose answer was lost): marked Uploaded"
+    ),
+    "following": "Invoice {number} was already on Cdiscount, its import still running: following import {import_id}",
+    "retry": "Upload retry of invoice {number} to Cdiscount requested",
+}

@@ -94,12 +94,18 @@ class CdiscountSettingsForm(_Form):
     lookback_days = _whole_number("First download look-back (days)", "lookback_days")
     upload_enabled = forms.BooleanField(label="Enable Order Fulfillment Upload", required=False)
     upload_interval_minutes = _whole_number("Upload interval (minutes)", "upload_interval_minutes")
+    invoice_upload_enabled = forms.BooleanField(
+        label="Upload invoices to Cdiscount",
+        required=False,
+        help_text="The invoice of each order Ship Confirmed from now on is issued if needed and posted to Cdiscount, "
+        "on the upload interval. Credit notes stay here.",
+    )
 
     CREDENTIALS = ("enabled", "environment", "client_id", "client_secret", "clear_client_secret", "seller_id",
                    "sales_channel_id", "custom_api_base_url", "custom_token_url")  # fmt: skip
     ORDERS = ("download_enabled", "download_interval_minutes", "allow_unpaid_orders", "auto_accept_orders",
               "lookback_days")  # fmt: skip
-    FULFILLMENT = ("upload_enabled", "upload_interval_minutes")
+    FULFILLMENT = ("upload_enabled", "upload_interval_minutes", "invoice_upload_enabled")
 
     def __init__(self, *args: Any, may_change_endpoint: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -349,6 +355,21 @@ class FailedUploadsRetryForm(_Form):
     def chosen_ids(self) -> list[int] | None:
         """The package ids to retry; None means all of the account's failed uploads."""
         return None if self.cleaned_data["scope"] == "all" else self.cleaned_data["package_ids"]
+
+
+class FailedInvoiceUploadsRetryForm(FailedUploadsRetryForm):
+    """Failed Uploads > Retry invoice upload: the checked invoices, or all the failed ones."""
+
+    # The same choice, on invoice uploads: the service only retries this account's Failed ones.
+    package_ids = None  # type: ignore[assignment]
+    upload_ids = IdListField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        self.cleaned_data["package_ids"] = self.cleaned_data.get("upload_ids")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            raise forms.ValidationError("Select at least one invoice, or retry all of them.") from None
 
 
 class RefuseOrderForm(forms.Form):

@@ -52,6 +52,13 @@ class CdiscountAccount(models.Model):
     upload_enabled = models.BooleanField("Enable Order Fulfillment Upload", default=False)
     upload_interval_minutes = models.PositiveIntegerField("Upload interval (minutes)", default=5)
     next_upload_at = models.DateTimeField(null=True, blank=True)
+    # Issue 21: each invoice of an order Ship Confirmed since it was turned on goes to Cdiscount,
+    # on the upload interval. `since` moves at every turn-on: orders shipped while it was off stay.
+    invoice_upload_enabled = models.BooleanField("Upload invoices to Cdiscount", default=False)
+    invoice_upload_since = models.DateTimeField(
+        null=True, blank=True, help_text="When Upload invoices to Cdiscount was last turned on."
+    )
+    next_invoice_upload_at = models.DateTimeField(null=True, blank=True)
 
     consecutive_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -130,6 +137,7 @@ class SyncRun(models.Model):
         UPLOAD = "upload", "Upload"
         TOKEN = "token", "Token"
         RECONCILE = "reconcile", "Reconciliation"
+        INVOICE_UPLOAD = "invoice_upload", "Invoice upload"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
@@ -149,7 +157,7 @@ class SyncRun(models.Model):
     SUCCESS_STATUSES = frozenset({Status.COMPLETED, Status.PARTIAL})
 
     account = models.ForeignKey(CdiscountAccount, on_delete=models.CASCADE, related_name="sync_runs")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
@@ -264,3 +272,43 @@ class SettingsChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} changed"
+
+
+class InvoiceUpload(models.Model):
+    """One order's invoice on its way to Cdiscount (issue 21): the claim that makes it posted once.
+
+    Pending (to post, due at `next_attempt_at`) -> Importing (posted: Cdiscount's import
+    `import_id` is followed) -> Uploaded, or Failed with Cdiscount's words (only a user retries).
+    `attempts` counts posts tried: past the first, Cdiscount's documents are read before posting
+    again, since an unanswered post may have arrived (and a second one would replace it).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        IMPORTING = "importing", "Importing"
+        UPLOADED = "uploaded", "Uploaded"
+        FAILED = "failed", "Failed"
+
+    WAITING = frozenset({Status.PENDING, Status.IMPORTING})
+
+    account = models.ForeignKey(CdiscountAccount, on_delete=models.CASCADE, related_name="invoice_uploads")
+    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="invoice_upload")
+    # Set once issued (the run issues it when the order has none yet).
+    invoice = models.ForeignKey("invoices.Invoice", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    import_id = models.CharField("Cdiscount import", max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "status", "next_attempt_at"], name="invoiceupload_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Invoice upload of order {self.order_id} ({self.get_status_display()})"

@@ -96,6 +96,8 @@ def next_due_after(*, due: datetime, interval: timedelta, now: datetime) -> date
 SCHEDULES: dict[str, tuple[str, str, str]] = {
     SyncRun.Kind.DOWNLOAD: ("download_enabled", "next_download_at", "download_interval_minutes"),
     SyncRun.Kind.UPLOAD: ("upload_enabled", "next_upload_at", "upload_interval_minutes"),
+    # Invoices go on the fulfillment upload's interval (one setting for the seller to think of).
+    SyncRun.Kind.INVOICE_UPLOAD: ("invoice_upload_enabled", "next_invoice_upload_at", "upload_interval_minutes"),
 }
 
 

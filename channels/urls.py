@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import ledger_views, reconcile_views, sync_log_views, views
+from . import invoice_upload_views, ledger_views, reconcile_views, sync_log_views, views
 
 urlpatterns = [
     path("companies/<int:company_id>/cdiscount/", views.cdiscount_settings, name="cdiscount_settings"),
@@ -24,6 +24,11 @@ urlpatterns = [
         "companies/<int:company_id>/cdiscount/failed-uploads/retry/",
         views.cdiscount_failed_uploads_retry,
         name="cdiscount_failed_uploads_retry",
+    ),
+    path(
+        "companies/<int:company_id>/cdiscount/failed-uploads/retry-invoices/",
+        invoice_upload_views.cdiscount_failed_invoice_uploads_retry,
+        name="cdiscount_failed_invoice_uploads_retry",
     ),
     path(
         "companies/<int:company_id>/cdiscount/reconcile/",

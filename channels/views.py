@@ -34,7 +34,7 @@ from sellercloud.models import Company
 from sellercloud.permissions import Permission, company_for_user_or_404, user_can
 from sellercloud.shell import MenuItem, toolbox_for
 
-from . import account_services, account_status, dispatch, services, upload
+from . import account_services, account_status, dispatch, invoice_upload, services, upload
 from .forms import (
     CarrierMappingFormSet,
     CdiscountSettingsForm,
@@ -329,8 +329,10 @@ def cdiscount_failed_uploads(request: AuthenticatedHttpRequest, company_id: int)
         raise Http404("This company has no Cdiscount account yet.")
     require_view_orders(request, company)
     page = Paginator(_failed_rows(account), FAILED_PER_PAGE).get_page(request.GET.get("page"))
+    invoices = Paginator(invoice_upload.failed_invoice_uploads(account=account), FAILED_PER_PAGE)
     pending = account_status.account_health(account=account).pending_uploads
     return _page(request, "channels/failed_uploads.html", company, account, page=page, pending=pending,
+                 invoices=invoices.get_page(request.GET.get("invoices_page")),
                  title=f"Failed Uploads — Cdiscount — {company.name}")  # fmt: skip
 
 

@@ -199,28 +199,7 @@ def document_print(
     Rendered outside any lock; a failure leaves the document issued, to print again.
     """
     copy_number = document.printed_count + (1 if count else 0)
-    factur_x = bool(document.snapshot.get("factur_x"))
-    job = PrintJob(
-        snapshot=document.snapshot,
-        show_prices=True,
-        printed_count=copy_number if print_printed_count else None,
-        pdf_variant=PDF_VARIANT if factur_x else None,
-    )
-    layout = CREDIT_NOTE_LAYOUT if document.kind == Invoice.Kind.CREDIT_NOTE else document.invoice_type
-    renderer = renderer_for(layout, document.snapshot["order"]["channel"])
-    try:
-        pdf = renderer.render(job)
-        if factur_x:
-            pdf = facturx_pdf(pdf, document.snapshot)
-    except FacturXFailed as e:
-        logger.exception("event=invoice_factur_x_failed invoice=%s number=%s", document.pk, document.number)
-        raise InvoiceRenderFailed(document, f"{e} Turn Factur-X off for its channel to print it as a plain PDF.") from e
-    except RenderError as e:
-        logger.warning("event=invoice_render_refused invoice=%s number=%s reason=%s", document.pk, document.number, e)
-        raise InvoiceRenderFailed(document, str(e)) from e
-    except Exception as e:
-        logger.exception("event=invoice_render_failed invoice=%s number=%s", document.pk, document.number)
-        raise InvoiceRenderFailed(document) from e
+    pdf = _render(document, printed_count=copy_number if print_printed_count else None)
     label = document.get_kind_display()
     if not count:
         return PrintedDocument(pdf=pdf, filename=f"{document.number}.pdf", invoice=document)
@@ -237,6 +216,37 @@ def document_print(
         )
     document.refresh_from_db(fields=["printed_count", "last_printed_at"])
     return PrintedDocument(pdf=pdf, filename=f"{document.number}.pdf", invoice=document)
+
+
+def document_pdf(document: Invoice) -> bytes:
+    """The PDF of an issued invoice or credit note from its snapshot, without counting a print:
+    a copy sent to a marketplace (issue 21) is not a print. Raises InvoiceRenderFailed."""
+    return _render(document, printed_count=None)
+
+
+def _render(document: Invoice, *, printed_count: int | None) -> bytes:
+    """The document's PDF from its snapshot: a Factur-X file when it was issued as one."""
+    factur_x = bool(document.snapshot.get("factur_x"))
+    job = PrintJob(
+        snapshot=document.snapshot,
+        show_prices=True,
+        printed_count=printed_count,
+        pdf_variant=PDF_VARIANT if factur_x else None,
+    )
+    layout = CREDIT_NOTE_LAYOUT if document.kind == Invoice.Kind.CREDIT_NOTE else document.invoice_type
+    renderer = renderer_for(layout, document.snapshot["order"]["channel"])
+    try:
+        pdf = renderer.render(job)
+        return facturx_pdf(pdf, document.snapshot) if factur_x else pdf
+    except FacturXFailed as e:
+        logger.exception("event=invoice_factur_x_failed invoice=%s number=%s", document.pk, document.number)
+        raise InvoiceRenderFailed(document, f"{e} Turn Factur-X off for its channel to print it as a plain PDF.") from e
+    except RenderError as e:
+        logger.warning("event=invoice_render_refused invoice=%s number=%s reason=%s", document.pk, document.number, e)
+        raise InvoiceRenderFailed(document, str(e)) from e
+    except Exception as e:
+        logger.exception("event=invoice_render_failed invoice=%s number=%s", document.pk, document.number)
+        raise InvoiceRenderFailed(document) from e
 
 
 def _packing_slip(*, order: Order, by: User | None) -> PrintedDocument:

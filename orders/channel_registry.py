@@ -16,7 +16,7 @@ Actions menu (or on the package row) and run through the one generic view, with 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -87,6 +87,22 @@ class HealthCard:
     problems_url: str
 
 
+@dataclass(frozen=True)
+class DocumentUpload:
+    """One invoice or credit note of an order as sent to (or kept from) the marketplace, for
+    Order Details: its status, when, its attempts, the last error and its history."""
+
+    document: str  # "Invoice F2026-000012", "Credit note AV2026-000003"
+    status: str  # a word for the status colour: pending, importing, uploaded, failed, local...
+    status_label: str
+    note: str = ""
+    at: datetime | None = None
+    attempts: int = 0
+    error: str = ""
+    history: list[tuple[datetime, str]] = field(default_factory=list)
+    retry: bool = False  # the channel's "retry_invoice_upload" action applies
+
+
 class ChannelAdapter(Protocol):
     """What order pages and services need from a channel."""
 
@@ -118,6 +134,10 @@ class ChannelAdapter(Protocol):
         """The health of each of the channel's accounts among these companies (the dashboard)."""
         ...
 
+    def invoice_uploads(self, order: Order) -> list[DocumentUpload]:
+        """The order's invoices as sent to the marketplace (Order Details), or [] when it takes none."""
+        ...
+
 
 class PlainAdapter:
     """A channel without a marketplace account here (Website, Local Store, ...): nothing to tell
@@ -145,6 +165,9 @@ class PlainAdapter:
         return ""
 
     def health_cards(self, company_ids: list[int]) -> list[HealthCard]:
+        return []
+
+    def invoice_uploads(self, order: Order) -> list[DocumentUpload]:
         return []
 
 

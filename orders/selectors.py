@@ -23,7 +23,7 @@ from sellercloud.shell import MenuItem
 
 from .action_registry import registered_annotations, registered_order_actions
 from .actions import CHANNEL_ACTIONS_AFTER, ORDER_ACTIONS, order_action
-from .channel_registry import adapter_for
+from .channel_registry import DocumentUpload, adapter_for
 from .choices import ShippingStatus
 from .models import RMA, ChannelPayload, Order, OrderEvent, Package, Payment, Refund
 from .payments import refundable_amount
@@ -186,6 +186,7 @@ class OrderDetails:
     rmas: list[RMA] = field(default_factory=list)
     discount: Decimal = Decimal("0.00")  # the lines' discounts (a replacement order's), orders.totals
     replacements: list[Order] = field(default_factory=list)
+    invoice_uploads: list[DocumentUpload] = field(default_factory=list)  # the channel's, if it takes invoices
 
 
 def package_upload_action(order: Order, package: Package, user: User) -> MenuItem | None:
@@ -285,4 +286,5 @@ def order_details_context(*, order_id: int, user: User) -> OrderDetails:
         package_rows=[PackageRow(p, package_upload_action(order, p, user)) for p in packages],
         rmas=rmas,
         replacements=list(order.replacements.all()) if rmas else [],
+        invoice_uploads=adapter_for(order).invoice_uploads(order),
     )

@@ -277,6 +277,10 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "sellercloud.heartbeat_task", "schedule": float(HEALTH_HEARTBEAT_SECONDS)},
     "download-due-accounts": {"task": "channels.tasks.download_tick_task", "schedule": float(SCHEDULE_TICK_SECONDS)},
     "upload-due-accounts": {"task": "channels.upload_tasks.upload_tick_task", "schedule": float(SCHEDULE_TICK_SECONDS)},
+    "invoice-upload-due-accounts": {
+        "task": "channels.tasks.invoice_upload_tick_task",
+        "schedule": float(SCHEDULE_TICK_SECONDS),
+    },
     # Orders compared with Cdiscount's (issue 23), at night when the API is quiet.
     "reconcile-nightly": {"task": "channels.tasks.reconcile_nightly_task", "schedule": crontab(hour=2, minute=41)},
     "purge-old-sync-runs": {
@@ -340,3 +344,9 @@ WORD_TEMPLATE_MAX_BYTES = env.int("WORD_TEMPLATE_MAX_BYTES", default=5 * 1024 * 
 # Invoice plugins (SPEC S9): import paths of renderer classes, besides those installed packages
 # declare in the `sellercloud.invoice_plugins` entry-point group.
 INVOICE_PLUGINS = env.list("INVOICE_PLUGINS", default=[])
+# Invoice upload (issue 21), on the fulfillment upload's interval, backoff, attempts and claims:
+# invoices one run takes, how soon a Running import is read again, and when a run gives up on an
+# import Cdiscount never finished.
+INVOICE_UPLOAD_MAX_PER_RUN = env.int("INVOICE_UPLOAD_MAX_PER_RUN", default=500)
+INVOICE_IMPORT_POLL_SECONDS = env.int("INVOICE_IMPORT_POLL_SECONDS", default=60)
+INVOICE_IMPORT_GIVE_UP_HOURS = env.int("INVOICE_IMPORT_GIVE_UP_HOURS", default=48)

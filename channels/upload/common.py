@@ -48,6 +48,7 @@ class UploadOutcome(StrEnum):
     FAILED = "failed"
     DEFERRED = "deferred"  # a temporary fault: Pending, due again after a backoff
     SKIPPED = "skipped"  # withdrawn or claimed by another run meanwhile
+    WAITING = "waiting"  # posted; the marketplace still imports it (invoices): a later run follows it
 
 
 class CarrierNotMapped(Exception):

@@ -177,6 +177,10 @@ def finish_run(ctx: RunContext, calls_before: Mapping[str, float], *, event: str
         status = SyncRun.Status.PARTIAL
     else:
         status = SyncRun.Status.COMPLETED
+    if waiting := ctx.counts[UploadOutcome.WAITING]:
+        ctx.log.append(
+            f"{waiting} of the {ctx.noun} posted; Cdiscount is still importing them: a later run follows them."
+        )
     if deferred:
         ctx.log.append(f"{deferred} of the {ctx.noun} met a temporary error and will be retried by a later run.")
     run.status = status

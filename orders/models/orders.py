@@ -147,6 +147,12 @@ class Order(models.Model):
             models.Index(fields=["channel_order_id"], name="order_channel_order_id_idx"),
             models.Index(fields=["customer_reference"], name="order_customer_ref_idx"),
             models.Index(fields=["ship_by"], name="order_ship_by_idx"),
+            # Invoice upload (issue 21) looks for an account's orders Ship Confirmed since a date.
+            models.Index(
+                fields=["channel_account", "ship_confirmed_at"],
+                condition=Q(ship_confirmed_at__isnull=False),
+                name="order_ship_confirmed_idx",
+            ),
             # The dashboard (issue 23): orders per day by channel and status, read from the index
             # alone; and the orders still to ship by Ship By (orders.deadlines.TO_SHIP), a small
             # part of all orders, for the late and due-today counts.

@@ -30,6 +30,9 @@ _TONES = {
     "failed": "bad",
     "not_required": "off",
     "withdrawn": "off",
+    # Invoices on the marketplace (orders.channel_registry.DocumentUpload).
+    "importing": "info",
+    "local": "off",
     # RMAs (orders.rma_choices): on_hold is shared with Order Status.
     "open": "info",
     "closed": "ok",

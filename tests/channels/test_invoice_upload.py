@@ -121,9 +121,7 @@ def test_each_ship_confirmed_orders_invoice_is_issued_posted_once_and_uploaded(m
         assert post.status == 201
         assert post.body["file"]["fileName"] == f"{row.invoice.number}.pdf"
         assert post.body["file"]["contentType"] == "application/pdf" and post.body["file"]["size"] > 1000
-        history = list(
-            OrderEvent.objects.filter(order=order, kind=EventKind.INVOICE).values_list("message", flat=True)
-        )
+        history = list(OrderEvent.objects.filter(order=order, kind=EventKind.INVOICE).values_list("message", flat=True))
         assert f"Invoice {row.invoice.number} uploaded to Cdiscount (import {row.import_id}: Success)" in history
     # ... and an upload is not a print
     assert set(Invoice.objects.filter(order__in=orders).values_list("printed_count", flat=True)) == {0}

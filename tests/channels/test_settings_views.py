@@ -50,7 +50,8 @@ def form_data(account: CdiscountAccount, **overrides) -> dict[str, str]:
         "carriers-TOTAL_FORMS": "0",
         "carriers-INITIAL_FORMS": "0",
     }
-    for flag in ("enabled", "download_enabled", "allow_unpaid_orders", "auto_accept_orders", "upload_enabled"):
+    flags = ("enabled", "download_enabled", "allow_unpaid_orders", "auto_accept_orders", "upload_enabled")
+    for flag in (*flags, "invoice_upload_enabled"):
         if getattr(account, flag):
             data[flag] = "on"
     for key, value in overrides.items():

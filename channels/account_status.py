@@ -19,7 +19,7 @@ from . import reconcile
 from .accounts import carrier_labels, client_for
 from .cdiscount.exceptions import ChannelAPIError
 from .cdiscount.schemas import OrderStatus as CdiscountStatus
-from .models import CdiscountAccount, SyncProblem, SyncRun
+from .models import CdiscountAccount, InvoiceUpload, SyncProblem, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,9 @@ def account_health(*, account: CdiscountAccount) -> AccountHealth:
         token_expires_at=account.token_expires_at,
         waiting_acceptance=waiting,
         pending_uploads=packages.filter(upload_status=UploadStatus.PENDING).count(),
-        failed_uploads=packages.filter(upload_status=UploadStatus.FAILED).count(),
+        # Failed Uploads lists both: packages and invoices (issue 21) Cdiscount refused.
+        failed_uploads=packages.filter(upload_status=UploadStatus.FAILED).count()
+        + InvoiceUpload.objects.filter(account=account, status=InvoiceUpload.Status.FAILED).count(),
         active_run=downloads.filter(status__in=SyncRun.ACTIVE_STATUSES).first(),
         last_upload=account.sync_runs.filter(kind=SyncRun.Kind.UPLOAD).first(),
         last_reconciliation=reconciled,

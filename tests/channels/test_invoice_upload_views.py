@@ -254,3 +254,13 @@ def test_failed_uploads_retry_is_refused_to_a_reader(reader_client, account, que
     assert response.status_code == 403
     row.refresh_from_db()
     assert row.status == Status.FAILED and queued == []
+
+
+def test_the_health_card_counts_failed_invoice_uploads_with_the_failed_uploads(manager_client, account):
+    failed_upload(account)
+    failed_upload(account, status=Status.UPLOADED, error="")
+
+    page = manager_client.get(reverse("cdiscount_settings", args=[account.company_id])).content.decode()
+
+    card = page[page.index("<dt>Failed uploads</dt>") :]
+    assert '<span class="status status-bad">1</span>' in card[:400]

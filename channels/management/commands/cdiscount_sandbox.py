@@ -32,6 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--tick-seconds", type=float, default=30.0, help="Lifecycle ticker period; 0 turns it off.")
         parser.add_argument("--new-orders-per-tick", type=int, default=1)
         parser.add_argument("--token-lifetime", type=int, default=7200, help="expires_in of issued tokens.")
+        parser.add_argument(
+            "--invoice-import-seconds", type=float, default=2.0, help="An invoice import runs this long, then ends."
+        )
         faults = parser.add_argument_group("faults")
         faults.add_argument("--latency", type=float, default=0.0, help="Seconds added to every API request.")
         faults.add_argument("--error-rate", type=float, default=0.0, help="Share of API requests answered 503.")
@@ -69,6 +72,7 @@ class Command(BaseCommand):
             tick_seconds=options["tick_seconds"],
             new_orders_per_tick=options["new_orders_per_tick"],
             token_lifetime=options["token_lifetime"],
+            invoice_import_seconds=options["invoice_import_seconds"],
             faults=faults,
         )
         server = SandboxServer(config=config, host=options["host"], port=options["port"])

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from invoices.models import Invoice
@@ -97,7 +97,12 @@ def invoice_upload_retry(*, order: Order, by: User | None, client: CdiscountClie
     now = timezone.now()
     with transaction.atomic():
         if not InvoiceUpload.objects.filter(pk=upload.pk, status=Status.FAILED).update(
-            status=Status.PENDING, claimed_at=now, next_attempt_at=now, attempts=1, error=""
+            # Counted, as the tracking upload's retry counts it: this post is one more attempt.
+            status=Status.PENDING,
+            claimed_at=now,
+            next_attempt_at=now,
+            attempts=F("attempts") + 1,
+            error="",
         ):
             raise OrderRuleError("This invoice upload changed meanwhile: refresh the page.")
         number = upload.invoice.number if upload.invoice else "(not issued)"

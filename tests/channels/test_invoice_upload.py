@@ -258,7 +258,7 @@ def test_a_refusal_is_failed_with_cdiscounts_words_and_only_a_user_retries_it(ma
     done = invoice_upload_retry(order=order, by=user)
 
     # then its documents were read first, it was posted once more and is Uploaded
-    assert done.status == Status.UPLOADED and done.error == ""
+    assert (done.status, done.error, done.attempts) == (Status.UPLOADED, "", 2)
     calls = [(r.method, r.status) for r in sandbox.requests(path_contains="/invoice-documents")]
     assert calls == [("POST", 400), ("GET", 200), ("POST", 201)]
     retry = OrderEvent.objects.get(order=order, message__startswith="Upload retry of invoice")

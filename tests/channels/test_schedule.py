@@ -17,7 +17,7 @@ START = datetime(2026, 12, 2, 5, 0, 23, 475000, tzinfo=UTC)  # due at xx:xx:23.4
 FIRST_TICK = START - timedelta(milliseconds=105)  # the beat ticks at xx:xx:23.370
 
 
-@pytest.mark.parametrize("kind", [SyncRun.Kind.DOWNLOAD, SyncRun.Kind.UPLOAD])
+@pytest.mark.parametrize("kind", [SyncRun.Kind.DOWNLOAD, SyncRun.Kind.UPLOAD, SyncRun.Kind.INVOICE_UPLOAD])
 @pytest.mark.parametrize("interval", [1, 5, 15])
 def test_over_an_hour_of_ticks_each_run_starts_within_a_second_of_its_due_time(kind, interval):
     enabled, due_field, interval_field = SCHEDULES[kind]
@@ -64,3 +64,16 @@ def test_turning_upload_on_makes_it_due_now(monkeypatch):
     account_services.account_update_settings(account=account, by=None, changes={"upload_enabled": True})
 
     assert CdiscountAccount.objects.get(pk=account.pk).next_upload_at == now
+
+
+def test_turning_invoice_upload_on_makes_it_due_now_and_records_since_when(monkeypatch):
+    now = datetime(2026, 12, 2, 5, 0, tzinfo=UTC)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    account = CdiscountAccountFactory(invoice_upload_enabled=False, next_invoice_upload_at=now + timedelta(days=3))
+
+    account_services.account_update_settings(account=account, by=None, changes={"invoice_upload_enabled": True})
+
+    saved = CdiscountAccount.objects.get(pk=account.pk)
+    assert (saved.next_invoice_upload_at, saved.invoice_upload_since) == (now, now)
+    assert [claim.account_id for claim in accounts_claim_due(kind=SyncRun.Kind.INVOICE_UPLOAD, now=now)] == [account.pk]
+    assert accounts_claim_due(kind=SyncRun.Kind.INVOICE_UPLOAD, now=now) == []  # a second beat claims nothing

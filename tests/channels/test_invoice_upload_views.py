@@ -264,3 +264,21 @@ def test_the_health_card_counts_failed_invoice_uploads_with_the_failed_uploads(m
 
     card = page[page.index("<dt>Failed uploads</dt>") :]
     assert '<span class="status status-bad">1</span>' in card[:400]
+
+
+def test_another_companys_user_gets_404_on_every_invoice_upload_url_and_changes_nothing(
+    outsider_client, account, queued
+):
+    row = failed_upload(account)
+
+    responses = [
+        outsider_client.post(
+            reverse("cdiscount_failed_invoice_uploads_retry", args=[account.company_id]), {"scope": "all"}
+        ),
+        outsider_client.post(reverse("orders:channel_action", args=[row.order_id, "retry_invoice_upload"])),
+        outsider_client.get(reverse("orders:detail", args=[row.order_id])),
+    ]
+
+    assert [r.status_code for r in responses] == [404, 404, 404]
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (Status.FAILED, 1) and queued == []

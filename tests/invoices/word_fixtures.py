@@ -6,6 +6,7 @@ reason, except in CI (.ci/run sets SELLERCLOUD_REQUIRE_LIBREOFFICE), where that 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 
@@ -16,14 +17,22 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from invoices.word import converter
 from invoices.word.sample import SAMPLE_TEMPLATE
 
-TEST_PORTS = {"WORD_CONVERTER_PORT": 2913, "WORD_CONVERTER_UNO_PORT": 2912}
+PORT_SETTINGS = ("WORD_CONVERTER_PORT", "WORD_CONVERTER_UNO_PORT")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
 def word_converter(tmp_path_factory) -> Iterator[None]:
-    before = {name: getattr(settings, name) for name in [*TEST_PORTS, "WORD_CONVERTER_STATE_DIR"]}
-    for name, value in TEST_PORTS.items():
-        setattr(settings, name, value)
+    """Ports free now, not fixed ones: a converter left by a run that was killed (its teardown
+    never ran) must not answer this session's prints."""
+    before = {name: getattr(settings, name) for name in [*PORT_SETTINGS, "WORD_CONVERTER_STATE_DIR"]}
+    for name in PORT_SETTINGS:
+        setattr(settings, name, _free_port())
     settings.WORD_CONVERTER_STATE_DIR = tmp_path_factory.mktemp("word-converter")
     converter.libreoffice_missing.cache_clear()
     if reason := converter.libreoffice_missing():

@@ -33,7 +33,14 @@ from sellercloud.permissions import Permission
 
 from .bulk_print import JOB_TTL, chunk_size, job_key, job_path
 from .models import Invoice
-from .services import InvoiceRefused, InvoiceRenderFailed, document_print, invoice_issue, invoice_settings_for
+from .services import (
+    InvoiceRefused,
+    InvoiceRenderFailed,
+    document_print,
+    invoice_issue,
+    invoice_print,
+    invoice_settings_for,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -160,9 +167,7 @@ def _render_one(
     if invoice is None:
         if order is None:
             raise InvoiceRefused("The order no longer exists.")
-        from .services import invoice_print  # the packing slip of an order (Show Prices off)
-
-        return invoice_print(order=order, by=user).pdf
+        return invoice_print(order=order, by=user).pdf  # the packing slip (Show Prices off)
     company_id = invoice.company_id
     if company_id not in options:
         options[company_id] = invoice_settings_for(invoice.company).print_printed_count

@@ -238,3 +238,20 @@ def test_a_jobs_pdf_is_a_file_removed_after_a_day(processor_client, legal_compan
 
     assert not files[0].exists()
     assert processor_client.get(download_url).status_code == 404
+
+
+def test_with_show_prices_off_the_job_prints_packing_slips_and_issues_no_number(
+    processor_client, legal_company, run_jobs
+):
+    from invoices.models import InvoiceSettings
+
+    InvoiceSettings.objects.create(company=legal_company, show_prices=False)
+    orders = [make_order(legal_company, LINES) for _ in range(2)]
+
+    job_url = run_jobs(processor_client, {"action": "bulk_print_invoices", "ids": [o.pk for o in orders]})["Location"]
+
+    status = processor_client.get(job_url, {"format": "json"}).json()
+    assert (status["finished"], status["printed"], status["failed"]) == (True, 2, 0)
+    text = pdf_text(download(processor_client, status["download_url"]))
+    assert text.count("PACKING SLIP") == 2 and "Lampe Élise" in text  # the Standard layout
+    assert not Invoice.objects.exists()

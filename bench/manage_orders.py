@@ -16,6 +16,7 @@ result count). Figures are merged into bench/results.json.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import statistics
@@ -85,10 +86,10 @@ def main() -> None:
         "search": (f"/orders/?q={term}", f"/admin/orders/order/?q={term}"),
     }
     # The page after page DEEP_PAGE reached by Next: its link carries the keyset cursor.
-    cursor = client.get(pages["deep"][0]).context["page"].next_cursor
-    assert cursor, "the deep page offers no keyset Next link"
+    found = re.search(r'href="([^"]*)" rel="next"', client.get(pages["deep"][0]).content.decode())
+    assert found and "after=" in found.group(1), "the deep page offers no keyset Next link"
     pages["keyset"] = (
-        f"/orders/?channel=cdiscount&page={DEEP_PAGE + 1}&after={cursor}",
+        "/orders/" + html.unescape(found.group(1)),
         f"/admin/orders/order/?channel__exact=cdiscount&p={DEEP_PAGE + 1}",
     )
 

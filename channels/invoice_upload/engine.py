@@ -17,7 +17,7 @@ from ..cdiscount.client import CdiscountClient
 from ..errors import unexpected_error
 from ..models import CdiscountAccount, InvoiceUpload, SyncRun
 from ..upload.common import RunContext, UploadOutcome
-from ..upload.engine import finish_run, run_each
+from ..upload.engine import run_each, run_to_its_end
 from .attempt import upload_invoice
 
 logger = logging.getLogger(__name__)
@@ -85,25 +85,13 @@ def invoice_upload_execute(
     ctx = RunContext(
         run=run, account=account, client=client or client_for(account), lock=lock, user=run.user, noun="invoices"
     )
-    calls_before = ctx.client.calls.snapshot()
-    try:
+    with run_to_its_end(ctx, event="invoice_upload", crashed=CRASHED, own_client=client is None):
         if upload_ids is None:
             if enrolled := invoice_uploads_enroll(account=account):
                 ctx.note(f"{enrolled} order(s) newly Ship Confirmed: their invoices join the upload.")
             upload_ids = _due_ids(account=account, now=now)
         ctx.total = len(upload_ids)
         run_each(ctx, upload_ids, threads=1, one=lambda i: _one_safely(ctx, i, claimed=claimed, force_read=force_read))
-    except BaseException as exc:  # noqa: BLE001 - a bug or a soft time limit must still end the run visibly
-        logger.exception("event=invoice_upload_crashed run=%s account=%s", run.pk, account.pk)
-        ctx.stop_with(CRASHED)
-        finish_run(ctx, calls_before, event="invoice_upload_finished")
-        if not isinstance(exc, Exception):
-            raise
-    else:
-        finish_run(ctx, calls_before, event="invoice_upload_finished")
-    finally:
-        if client is None:
-            ctx.client.close()
     return run
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -77,8 +78,7 @@ def upload_execute(
         user=run.user,
         mappings={m.carrier.strip().casefold(): m for m in CarrierMapping.objects.filter(account=account)},
     )
-    calls_before = ctx.client.calls.snapshot()
-    try:
+    with run_to_its_end(ctx, event="upload", crashed=CRASHED, own_client=client is None):
         ids = package_ids if package_ids is not None else _due_package_ids(account=account, now=now)
         ctx.total = len(ids)
         if not claimed:
@@ -89,18 +89,28 @@ def upload_execute(
             threads=thread_count(threads),
             one=lambda package_id: _upload_safely(ctx, package_id, claimed=claimed, force_read=force_read),
         )
+    return run
+
+
+@contextmanager
+def run_to_its_end(ctx: RunContext, *, event: str, crashed: str, own_client: bool) -> Iterator[None]:
+    """The body of an upload run (tracking or invoices): whatever it raises, the run ends visibly
+    (Failed with `crashed` in its log, the error logged) and a client made for it is closed. Only
+    what is not an Exception (a worker shutting down) goes on up."""
+    calls_before = ctx.client.calls.snapshot()
+    try:
+        yield
     except BaseException as exc:  # noqa: BLE001 - a bug or a soft time limit must still end the run visibly
-        logger.exception("event=upload_crashed run=%s account=%s", run.pk, account.pk)
-        ctx.stop_with(CRASHED)
-        finish_run(ctx, calls_before, event="upload_finished")
+        logger.exception("event=%s_crashed run=%s account=%s", event, ctx.run.pk, ctx.account.pk)
+        ctx.stop_with(crashed)
+        finish_run(ctx, calls_before, event=f"{event}_finished")
         if not isinstance(exc, Exception):
             raise
     else:
-        finish_run(ctx, calls_before, event="upload_finished")
+        finish_run(ctx, calls_before, event=f"{event}_finished")
     finally:
-        if client is None:
+        if own_client:
             ctx.client.close()
-    return run
 
 
 def run_each(ctx: RunContext, ids: list[int], *, threads: int, one: Callable[[int], None]) -> None:

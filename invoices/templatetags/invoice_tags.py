@@ -42,9 +42,12 @@ def fr_rate(value: object) -> str:
 
 @register.filter
 def dmy(value: object) -> str:
-    """An ISO date "2026-12-02" -> "02/12/2026"."""
+    """An ISO date "2026-12-02" (or the date of an ISO date-time) -> "02/12/2026"; anything else as is."""
     text = str(value or "")
-    return f"{text[8:10]}/{text[5:7]}/{text[0:4]}" if len(text) >= 10 else text
+    year, month, day = text[0:4], text[5:7], text[8:10]
+    if len(text) >= 10 and text[4] == text[7] == "-" and (year + month + day).isdigit():
+        return f"{day}/{month}/{year}"
+    return text
 
 
 @register.filter

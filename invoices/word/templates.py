@@ -15,12 +15,13 @@ import io
 import json
 import re
 import zipfile
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from jinja2 import ChainableUndefined, StrictUndefined, TemplateError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from ..templatetags.invoice_tags import dmy, fr_money
 
 DOCX_CONTENT = "word/document.xml"
 MAX_PARTS = 500
@@ -56,25 +57,6 @@ class TemplateRefused(ValueError):
     """The file is not a Word template we accept; the message says why."""
 
 
-def money(value: Any) -> str:
-    """19.99 -> "19,99"; 1234.5 -> "1 234,50" (French grouping, a narrow no-break space)."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    return f"{amount:,.2f}".replace(",", "\u202f").replace(".", ",")
-
-
-def french_date(value: Any) -> str:
-    """From 2026-05-14 to 14/05/2026, as dates are written on French invoices; anything else as is."""
-    text = str(value)
-    year, _, rest = text.partition("-")
-    month, _, day = rest.partition("-")
-    if len(year) == 4 and len(month) == 2 and len(day) == 2 and (year + month + day).isdigit():
-        return f"{day}/{month}/{year}"
-    return text
-
-
 class _InvoiceSandbox(ImmutableSandboxedEnvironment):
     """Jinja's sandbox (no private attributes, no mutating the context), without Jinja's globals
     (range, lipsum...: a template needs only our values), and without `*` or `**` making huge
@@ -96,8 +78,9 @@ def _environment(*, strict: bool) -> ImmutableSandboxedEnvironment:
     # A new environment per use: docxtpl sets autoescape on the one it is given.
     env = _InvoiceSandbox(undefined=StrictUndefined if strict else ChainableUndefined, autoescape=True)
     env.globals.clear()
-    env.filters["money"] = money
-    env.filters["date"] = french_date
+    # The same formats as our HTML invoices (invoices.templatetags.invoice_tags).
+    env.filters["money"] = fr_money
+    env.filters["date"] = dmy
     return env
 
 

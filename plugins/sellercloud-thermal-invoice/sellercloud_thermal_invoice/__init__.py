@@ -14,12 +14,6 @@ __version__ = "1.0.0"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def _dmy(iso: str) -> str:
-    """From 2026-05-14 to 14/05/2026, as French labels write dates."""
-    parts = str(iso or "").split("-")
-    return "/".join(reversed(parts)) if len(parts) == 3 else str(iso or "")
-
-
 class ThermalLabelInvoice:
     """The renderer: key, label, render(job) -> PDF bytes."""
 
@@ -32,6 +26,7 @@ class ThermalLabelInvoice:
         from weasyprint import HTML
 
         from invoices.fetcher import BASE_URL, OfflineFetcher
+        from invoices.templatetags.invoice_tags import dmy
 
         engine = Engine(dirs=[str(TEMPLATES)], autoescape=True)
         snapshot = job.snapshot
@@ -43,8 +38,8 @@ class ThermalLabelInvoice:
                     "items": items,
                     "show_prices": job.show_prices,
                     "printed": job.printed_count,
-                    "issue_date": _dmy(snapshot.get("issue_date", "")),
-                    "order_date": _dmy(snapshot.get("order", {}).get("order_date", "")),
+                    "issue_date": dmy(snapshot.get("issue_date", "")),
+                    "order_date": dmy(snapshot.get("order", {}).get("order_date", "")),
                 }
             )
         )

@@ -294,6 +294,9 @@ CELERY_BEAT_SCHEDULE = {
 INVOICES_BULK_PRINT_CHUNK = env.int("INVOICES_BULK_PRINT_CHUNK", default=10)
 INVOICES_BULK_PRINT_SECONDS = env.int("INVOICES_BULK_PRINT_SECONDS", default=420)
 
+# The dashboard's two charts are drawn at most once a minute per set of companies (orders.dashboard).
+DASHBOARD_CHARTS_SECONDS = env.int("DASHBOARD_CHARTS_SECONDS", default=60)
+
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,

@@ -25,6 +25,14 @@ def media_root(settings, tmp_path_factory):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def dashboard_charts_drawn_each_time(settings):
+    """The dashboard's charts are not kept between views in tests: the cache (Redis) outlives a
+    test, and on SQLite a rolled-back test's company ids come again. tests/orders/test_dashboard.py
+    turns the keeping on where it tests it."""
+    settings.DASHBOARD_CHARTS_SECONDS = 0
+
+
 @pytest.fixture
 def company(db):
     return CompanyFactory()

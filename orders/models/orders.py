@@ -140,6 +140,10 @@ class Order(models.Model):
             models.Index(fields=["-order_date", "-id"], name="order_date_idx"),
             models.Index(fields=["channel", "-order_date", "-id"], name="order_channel_date_idx"),
             models.Index(fields=["company", "-order_date", "-id"], name="order_company_date_idx"),
+            # A member of one company filtering by channel (the common case): a deep page is then
+            # read from the index alone; with order_company_date_idx every skipped row was fetched
+            # from the table to test its channel (page 2,000: 490 ms against 20 ms, issue 25).
+            models.Index(fields=["company", "channel", "-order_date", "-id"], name="order_company_channel_date_idx"),
             models.Index(fields=["status", "-order_date"], name="order_status_date_idx"),
             models.Index(fields=["payment_status", "-order_date"], name="order_payment_date_idx"),
             models.Index(fields=["shipping_status", "-order_date"], name="order_shipping_date_idx"),

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from channels.models import SyncProblem, SyncRun
 from orders.choices import OPEN_STATUSES, Channel, OrderStatus, ShippingStatus, UploadStatus
-from orders.dashboard import COUNT_CAP, dashboard_for
-from orders.models import RMA
+from orders.dashboard import COUNT_CAP, charts_cache_key, dashboard_for
+from orders.models import RMA, Order
 from orders.rma_choices import RMAStatus
 from tests.channels.clock import TestClock, app_clock
 from tests.factories import CompanyFactory, MembershipFactory, OrderFactory, PackageFactory, UserFactory
@@ -161,3 +162,32 @@ def test_open_rmas_are_counted_for_the_users_companies_and_link_to_manage_rmas(w
 
     assert d.open_rmas.count == 2  # Open and On Hold; not Closed, Cancelled or another company's
     assert d.open_rmas.url == reverse("rmas:list") + "?status=open&status=on_hold"
+
+
+def test_charts_are_kept_a_minute_while_the_counts_stay_live(world, settings):
+    # given the charts kept for a minute, and a dashboard just drawn
+    _, mine_a, _, seeded = world
+    settings.DASHBOARD_CHARTS_SECONDS = 60
+    today = NOW.astimezone(PARIS).date()
+    cache.delete(charts_cache_key([mine_a.pk], PARIS, today))  # a key left by an earlier run
+    before = dashboard_for(companies=[mine_a], all_companies=False, now=NOW)
+
+    # when an order of today comes in Problem and the dashboard is viewed again in the minute
+    OrderFactory(
+        company=mine_a,
+        channel=Channel.WEBSITE,
+        status=OrderStatus.PROBLEM,
+        order_date=NOW,
+        ship_by=NOW + timedelta(days=3),
+    )
+    again = dashboard_for(companies=[mine_a], all_companies=False, now=NOW)
+
+    # then the charts are those drawn before, and the Problem Orders count has the new order
+    assert again.by_channel == before.by_channel and again.by_status == before.by_status
+    assert again.problem_orders.count == before.problem_orders.count + 1
+    # and once the kept charts are gone (the minute over), the new order is in today's bar
+    cache.delete(charts_cache_key([mine_a.pk], PARIS, today))
+    fresh = dashboard_for(companies=[mine_a], all_companies=False, now=NOW)
+    assert fresh.by_channel.columns[-1].total == before.by_channel.columns[-1].total + 1
+    check(fresh, by_hand(seeded[mine_a.pk] + [{"order": Order.objects.latest("pk"), "failed": False,
+                                               "waiting": False}]), problems=1)  # fmt: skip

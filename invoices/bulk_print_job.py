@@ -21,10 +21,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pikepdf
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from pypdf import PdfWriter
 
 from orders.filters import user_can_act_on_orders
 from orders.models import Order
@@ -132,8 +132,20 @@ def bulk_print_render_chunk(job_id: str, index: int, *, max_seconds: float) -> i
     return cache.get(job_key(job_id, f"chunk:{index}"), {}).get("printed", 0)
 
 
+def merged_pdf(parts: list[bytes]) -> bytes:
+    """One PDF of these PDFs' pages, in order. By qpdf (pikepdf): a hundred invoices merged took
+    1.5 s of CPU with pypdf, 0.2 s with qpdf (issue 19)."""
+    out = pikepdf.Pdf.new()
+    sources = [pikepdf.Pdf.open(io.BytesIO(part)) for part in parts]  # open until saved: pages point into them
+    for source in sources:
+        out.pages.extend(source.pages)
+    buffer = io.BytesIO()
+    out.save(buffer)
+    return buffer.getvalue()
+
+
 def _render_chunk(job_id: str, entries: list[Entry], user: User, *, max_seconds: float) -> dict[str, Any]:
-    writer = PdfWriter()
+    pdfs: list[bytes] = []
     printed, failures = 0, []
     invoices = Invoice.objects.select_related("order", "company").in_bulk([e[1] for e in entries if e[1]])
     orders = Order.objects.select_related("company").in_bulk([e[0] for e in entries if not e[1]])
@@ -152,13 +164,10 @@ def _render_chunk(job_id: str, entries: list[Entry], user: User, *, max_seconds:
             logger.exception("event=bulk_print_order_failed order=%s", order_id)
             failures.append((order_id, UNEXPECTED))
             continue
-        writer.append(io.BytesIO(pdf))
+        pdfs.append(pdf)
         printed += 1
         cache.incr(job_key(job_id, "rendered"))
-    out = io.BytesIO()
-    if printed:
-        writer.write(out)
-    return {"printed": printed, "failures": failures, "pdf": out.getvalue()}
+    return {"printed": printed, "failures": failures, "pdf": merged_pdf(pdfs) if pdfs else b""}
 
 
 def _render_one(
@@ -178,7 +187,7 @@ def _render_one(
 
 def _merge(job_id: str, plan: dict[str, Any]) -> None:
     """The chunk files in the grid's order as the job's PDF, and the job's outcome."""
-    writer = PdfWriter()
+    parts: list[bytes] = []
     printed, failures = 0, list(plan["failures"])
     for index in range(len(plan["chunks"])):
         chunk = cache.get(job_key(job_id, f"chunk:{index}"))
@@ -186,14 +195,12 @@ def _merge(job_id: str, plan: dict[str, Any]) -> None:
         failures.extend(chunk["failures"])
         if chunk["printed"]:
             with default_storage.open(job_path(job_id, f"chunk-{index:04d}.pdf"), "rb") as f:
-                writer.append(io.BytesIO(f.read()))
+                parts.append(f.read())
     path = ""
     if printed:
-        out = io.BytesIO()
-        writer.write(out)
         path = job_path(job_id, "invoices.pdf")
         default_storage.delete(path)
-        path = default_storage.save(path, ContentFile(out.getvalue()))
+        path = default_storage.save(path, ContentFile(merged_pdf(parts)))
     position = {order_id: n for n, order_id in enumerate(cache.get(job_key(job_id, "meta"))["order_ids"])}
     failures.sort(key=lambda f: position.get(f[0], 0))
     cache.set(job_key(job_id, "result"), {"printed": printed, "failures": failures, "pdf": path}, JOB_TTL)

@@ -28,7 +28,7 @@ from django.core.files.storage import default_storage
 
 from orders.filters import user_can_act_on_orders
 from orders.models import Order
-from sellercloud.models import User
+from sellercloud.models import Company, User
 from sellercloud.permissions import Permission
 
 from .bulk_print import JOB_TTL, chunk_size, job_key, job_path
@@ -78,6 +78,7 @@ def _issue_numbers(job_id: str, meta: dict[str, Any], *, max_seconds: float) -> 
     entries: list[Entry] = []
     failures: list[tuple[int, str]] = []
     deadline = time.monotonic() + max_seconds
+    companies: dict[int, str | bool] = {}  # per company: why not, or whether prices are shown
     for done, order_id in enumerate(meta["order_ids"], start=1):
         order = orders.get(order_id)
         if time.monotonic() > deadline:
@@ -85,7 +86,9 @@ def _issue_numbers(job_id: str, meta: dict[str, Any], *, max_seconds: float) -> 
         elif order is None:
             outcome = "The order no longer exists."
         else:
-            outcome = _issue_one(order, user)
+            if order.company_id not in companies:
+                companies[order.company_id] = _company_allows(order.company, user)
+            outcome = _issue_one(order, user, companies[order.company_id])
         if isinstance(outcome, str):
             failures.append((order_id, outcome))
         else:
@@ -96,12 +99,20 @@ def _issue_numbers(job_id: str, meta: dict[str, Any], *, max_seconds: float) -> 
     return {"entries": entries, "chunks": chunks, "failures": failures}
 
 
-def _issue_one(order: Order, user: User) -> Entry | str:
+def _company_allows(company: Company, user: User) -> str | bool:
+    """Why the user may not print the company's orders, or whether its prints show prices: read
+    once per company of the job, not once per order."""
+    if not user_can_act_on_orders(user, Permission.PROCESS_ORDERS, company.pk):
+        return f"You may not view and process orders of {company.name}."
+    return invoice_settings_for(company).show_prices
+
+
+def _issue_one(order: Order, user: User, allowed: str | bool) -> Entry | str:
     """The order's plan entry, or why it cannot be printed."""
-    if not user_can_act_on_orders(user, Permission.PROCESS_ORDERS, order.company_id):
-        return f"You may not view and process orders of {order.company.name}."
+    if isinstance(allowed, str):
+        return allowed
     try:
-        if not invoice_settings_for(order.company).show_prices:
+        if not allowed:  # Show Prices off: a packing slip, no number
             return [order.pk, None]
         return [order.pk, invoice_issue(order=order, by=user).pk]
     except InvoiceRefused as exc:

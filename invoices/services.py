@@ -129,13 +129,22 @@ def order_invoices_why_not(order: Order) -> str | None:
     return None if has_invoice else "No invoice has been issued for this order yet: Print Invoice issues it."
 
 
-@transaction.atomic
 def invoice_issue(*, order: Order, by: User | None) -> Invoice:
     """The order's invoice: the one issued before, or a new one with the next number.
 
     Refused (InvoiceRefused, no number used, nothing written) for an order without a payment,
     cancelled before it was invoiced, or of a company whose legal details are incomplete.
     """
+    # An invoice is never removed once issued: found without the order's lock, it is the answer
+    # (a re-print, or a Bulk Print of invoiced orders, takes no lock and waits for no disk).
+    existing = Invoice.objects.filter(order_id=order.pk, kind=Invoice.Kind.INVOICE).first()
+    if existing is not None:
+        return existing
+    return _invoice_issue_locked(order=order, by=by)
+
+
+@transaction.atomic
+def _invoice_issue_locked(*, order: Order, by: User | None) -> Invoice:
     # The order's lock makes two prints of one order issue one invoice.
     locked = Order.objects.select_for_update(of=("self",)).select_related("company").get(pk=order.pk)
     existing = Invoice.objects.filter(order=locked, kind=Invoice.Kind.INVOICE).first()

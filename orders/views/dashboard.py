@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -29,5 +30,11 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     chosen = companies if all_companies else [c for c in companies if c == company]
     data = dashboard_for(companies=chosen, all_companies=all_companies)
     title = "Dashboard — all your companies" if all_companies else f"Dashboard — {chosen[0].name}"
-    return render(request, "orders/dashboard.html",
-                  {"title": title, "d": data, "company": company, "several": len(companies) > 1})  # fmt: skip
+    context = {
+        "title": title,
+        "d": data,
+        "company": company,
+        "several": len(companies) > 1,
+        "charts_seconds": settings.DASHBOARD_CHARTS_SECONDS,
+    }
+    return render(request, "orders/dashboard.html", context)  # fmt: skip

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.urls import reverse
 
 from channels.models import SyncProblem, SyncRun
@@ -15,6 +16,7 @@ from orders.choices import OPEN_STATUSES, Channel, OrderStatus, ShippingStatus, 
 from orders.dashboard import COUNT_CAP, charts_cache_key, dashboard_for
 from orders.models import RMA, Order
 from orders.rma_choices import RMAStatus
+from sellercloud.shell import SESSION_COMPANY_KEY
 from tests.channels.clock import TestClock, app_clock
 from tests.factories import CompanyFactory, MembershipFactory, OrderFactory, PackageFactory, UserFactory
 
@@ -191,3 +193,28 @@ def test_charts_are_kept_a_minute_while_the_counts_stay_live(world, settings):
     assert fresh.by_channel.columns[-1].total == before.by_channel.columns[-1].total + 1
     check(fresh, by_hand(seeded[mine_a.pk] + [{"order": Order.objects.latest("pk"), "failed": False,
                                                "waiting": False}]), problems=1)  # fmt: skip
+
+
+def test_the_page_keeps_its_charts_for_the_minute_while_the_tiles_stay_live(world, client, settings):
+    # given the charts kept for a minute, and the page seen once
+    user, mine_a, _, seeded = world
+    settings.DASHBOARD_CHARTS_SECONDS = 60
+    key = charts_cache_key([mine_a.pk], PARIS, NOW.astimezone(PARIS).date())
+    cache.delete_many([key, make_template_fragment_key("dashboard-charts", [key])])  # left by an earlier run
+    client.force_login(user)
+    with app_clock(TestClock(NOW)):
+        session = client.session
+        session[SESSION_COMPANY_KEY] = mine_a.pk
+        session.save()
+        first = client.get(reverse("dashboard")).content.decode()
+        # when a Website order of today comes in Problem, and the page is seen again in the minute
+        OrderFactory(company=mine_a, channel=Channel.WEBSITE, status=OrderStatus.PROBLEM, order_date=NOW,
+                     ship_by=NOW + timedelta(days=3))  # fmt: skip
+        again = client.get(reverse("dashboard")).content.decode()
+
+    # then the charts are the same drawing, while the Problem Orders tile counts the new order
+    hand = by_hand(seeded[mine_a.pk])
+    website = f'data-legend="website">{hand["channels"][Channel.WEBSITE]}</span>'
+    assert website in first and website in again
+    assert f'data-figure="problem_orders"><span class="db-n">{hand["problem"]}</span>' in first
+    assert f'data-figure="problem_orders"><span class="db-n">{hand["problem"] + 1}</span>' in again

@@ -230,14 +230,9 @@ def main() -> None:
     print(f"\nLoad ({SCALE}): {USERS} users for {elapsed:.0f}s; {len(times)} requests after logging in ({steady:.0f}s)")
     for error in results["errors"][:10]:
         print(f"  error: {error}")
-    goals = {
-        "load_p50_ms": True,
-        "load_p95_ms": p95 < GOAL_P95_MS,
-        "load_errors": not results["errors"],
-        "load_rps": True,
-    }
+    goals = {"load_p95_ms": p95 < GOAL_P95_MS, "load_errors": not results["errors"]}  # the others are reported
     for key, value in figures.items():
-        verdict = "" if key not in goals else "goal met" if goals[key] else "GOAL MISSED"
+        verdict = "reported" if key not in goals else "goal met" if goals[key] else "GOAL MISSED"
         print(f"{key:<32}{value:>10}   {verdict}")
     print(f"\nlogs in {work}; written to {RESULTS.relative_to(ROOT)}")
 

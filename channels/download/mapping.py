@@ -65,6 +65,16 @@ def skip_reason(*, status: OrderStatus, exists: bool, allow_unpaid: bool) -> str
     return None
 
 
+def imported_when_first_seen(*, status: str, allow_unpaid: bool) -> bool:
+    """Whether a download creates an order it has never seen in this Cdiscount status: what a
+    first download of a marketplace must import (the tests and `make soak` compare with it)."""
+    try:
+        known = OrderStatus(status)
+    except ValueError:
+        return False  # an unknown status is a SyncProblem, never an order
+    return skip_reason(status=known, exists=False, allow_unpaid=allow_unpaid) is None
+
+
 @dataclass(frozen=True)
 class ItemData:
     channel_line_id: str

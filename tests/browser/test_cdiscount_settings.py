@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from channels.download.mapping import imported_when_first_seen
 from channels.models import CdiscountAccount, SyncProblem, SyncRun
 from orders.models import Order
 from sellercloud.services import demo_seed
 from tests.browser import CHROMIUM
 
 PASSWORD = "lumiere-demo-test"
-PAID = {"InPreparation", "Shipped", "Delivered"}
-UNPAID = {"Processing", "WaitingAcceptance", "Accepted"}
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,7 +60,9 @@ def test_settings_download_orders_sync_log_and_retry(page, live_server, demo):
     # One order the marketplace sends malformed: it must become a problem, and Retry must import it once fixed.
     [broken] = sandbox.control.create_orders(status="InPreparation", malformed="bad_price")
     statuses = {o["orderId"]: o["status"] for o in sandbox.control._call("GET", "/orders")["orders"]}
-    importable = {oid for oid, status in statuses.items() if status in PAID | UNPAID} - {broken}
+    importable = {
+        oid for oid, status in statuses.items() if imported_when_first_seen(status=status, allow_unpaid=True)
+    } - {broken}
 
     # given the demo admin, logged in
     page.goto(live_server.url + "/")

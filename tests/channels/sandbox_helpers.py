@@ -1,12 +1,10 @@
 """Helpers for tests that download from the sandbox: an account pointing at it, and what SPEC S5
 says a download of it must import."""
 
+from channels.download.mapping import imported_when_first_seen
 from channels.models import CdiscountAccount
 from orders.models import Order
 from tests.factories import CdiscountAccountFactory
-
-PAID = {"InPreparation", "Shipped", "Delivered"}
-UNPAID = {"Processing", "WaitingAcceptance", "Accepted"}
 
 
 def account_for(sandbox, **fields) -> CdiscountAccount:
@@ -30,8 +28,11 @@ def sandbox_statuses(sandbox) -> dict[str, str]:
 
 def importable(sandbox, *, allow_unpaid: bool) -> dict[str, str]:
     """The sandbox's orders that SPEC S5 imports on a first download: id -> Cdiscount status."""
-    wanted = PAID | (UNPAID if allow_unpaid else set())
-    return {order_id: status for order_id, status in sandbox_statuses(sandbox).items() if status in wanted}
+    return {
+        order_id: status
+        for order_id, status in sandbox_statuses(sandbox).items()
+        if imported_when_first_seen(status=status, allow_unpaid=allow_unpaid)
+    }
 
 
 def local(account) -> dict[str, str]:

@@ -82,10 +82,11 @@ class AccountTokenStore:
             logger.warning("event=token_mirror_failed account=%s", self.account_id)
 
     def delete(self, key: str) -> None:
-        django_cache.delete(key)
+        # The row first: a worker missing Redis in between would put the row's token back there.
         CdiscountAccount.objects.filter(pk=self.account_id).update(
             access_token="", token_fingerprint="", token_expires_at=None
         )
+        django_cache.delete(key)
 
     def _cache_set(self, key: str, record: TokenRecord) -> None:
         # Encrypted before it reaches Redis (SPEC S6); the entry expires with the token.

@@ -168,7 +168,9 @@ class ApiSession:
         if response.status_code == 401:
             # The token expired early or was revoked: a 401 means the request was not processed.
             self._forget_token(token)
-            token = self._access_token()
+            # Never the refused token again, even if the shared store holds it once more: another
+            # worker may have put it back from the account row's mirror between our delete's steps.
+            token = self._access_token(refused=token)
             response = self._send(method, path, token=token, params=params, json_body=json_body, files=files)
             if response.status_code == 401:
                 raise self._error(response, method, path, ChannelAuthError)
@@ -265,19 +267,25 @@ class ApiSession:
             self.token_store.delete(self._token_key)
         self._access_token()
 
-    def _access_token(self) -> str:
-        """A token valid for at least the renew margin, from the shared store or the auth server."""
-        record = self.token_store.get(self._token_key)
-        if record is not None and record["expires_at"] - self.token_renew_margin > time.time():
-            return record["access_token"]
+    def _access_token(self, *, refused: str | None = None) -> str:
+        """A token valid for at least the renew margin, from the shared store or the auth server;
+        never `refused` (the one a 401 just turned down)."""
+        if token := self._stored_token(refused):
+            return token
         # One fetch per process at a time; other processes may fetch too, harmlessly (last wins).
         with self._token_lock:
-            record = self.token_store.get(self._token_key)
-            if record is not None and record["expires_at"] - self.token_renew_margin > time.time():
-                return record["access_token"]
+            if token := self._stored_token(refused):
+                return token
             record = self._fetch_token()
             self.token_store.set(self._token_key, record)
             return record["access_token"]
+
+    def _stored_token(self, refused: str | None) -> str | None:
+        """The shared store's token if it is good for the renew margin and not `refused`."""
+        record = self.token_store.get(self._token_key)
+        if record is None or record["access_token"] == refused:
+            return None
+        return record["access_token"] if record["expires_at"] - self.token_renew_margin > time.time() else None
 
     def _forget_token(self, token: str) -> None:
         with self._token_lock:

@@ -148,6 +148,33 @@ def test_token_expiring_mid_pagination_is_renewed_once(sandbox, client):
     assert [s for s, _ in statuses(sandbox, ORDERS)] == [200, 401, 200, 200]
 
 
+class StoreThatGetsTheTokenBack(InMemoryTokenStore):
+    """A shared store where another worker puts the refused token back right after it was
+    deleted (as a worker reading the account row's mirror between two steps of a delete does)."""
+
+    def delete(self, key):
+        record = self.get(key)
+        super().delete(key)
+        if record is not None:
+            self.set(key, record)
+
+
+def test_a_401_renews_the_token_even_when_the_store_hands_back_the_refused_one(sandbox):
+    # given a client whose token the marketplace revoked, and a store that gets it back once deleted
+    client = sandbox.make_client(token_store=StoreThatGetsTheTokenBack())
+    sandbox.control.create_orders(count=1)
+    client.count_orders(query=OrderQuery())
+    sandbox.control.expire_tokens()
+
+    # when it calls again
+    count = client.count_orders(query=OrderQuery())
+
+    # then the 401 made it fetch a new token (never resend with the refused one), and the call went through
+    assert count == 1
+    assert len(sandbox.requests(path_contains="/token")) == 2
+    assert [s for s, _ in statuses(sandbox, ORDERS)] == [200, 401, 200]
+
+
 def test_a_401_even_with_a_fresh_token_is_an_auth_error_not_a_loop(sandbox, client):
     sandbox.control.set_faults(token_ttl=0)  # every token is dead on arrival
 

@@ -113,3 +113,29 @@ def test_the_token_is_encrypted_in_redis_and_shared_by_the_accounts_clients(cdis
     assert token_requests(cdiscount_sandbox) == 1
     account.refresh_from_db()
     assert account.access_token not in str(cache.get(AccountTokenStore.key_for(account.pk)))
+
+
+def test_a_deleted_token_is_not_put_back_by_a_worker_reading_between_the_deletes_steps(cdiscount_sandbox, monkeypatch):
+    # given an account whose token is in Redis and mirrored on its row
+    account = account_for(cdiscount_sandbox)
+    client_for(account).count_orders(query=OrderQuery())
+    account.refresh_from_db()
+    store = AccountTokenStore(account_id=account.pk, fingerprint=credentials_fingerprint(account))
+    key = AccountTokenStore.key_for(account.pk)
+    assert store.get(key) is not None
+
+    # when the token is deleted (refused with a 401) while another worker reads it just after the
+    # Redis entry went
+    class ReadRightAfterTheCacheDelete:
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+        def delete(self, *args, **kwargs):
+            cache.delete(*args, **kwargs)
+            store.get(key)  # the other worker: a cache miss, then the row
+
+    monkeypatch.setattr("channels.accounts.django_cache", ReadRightAfterTheCacheDelete())
+    store.delete(key)
+
+    # then the refused token is gone for good: nobody gets it from Redis or the row again
+    assert store.get(key) is None

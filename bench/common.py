@@ -6,10 +6,26 @@ import socket
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
+
+# A company with complete legal details, which an invoice needs (the invoice upload bench, the soak).
+LEGAL = {
+    "name": "Bench Factures SAS",
+    "legal_name": "Bench Factures SAS",
+    "address_line1": "18 rue des Francs-Bourgeois",
+    "postal_code": "75003",
+    "city": "Paris",
+    "vat_number": "FR44732829320",
+    "siret": "73282932000017",
+    "legal_form": "company",
+    "company_type": "SAS",
+    "share_capital": Decimal("20000.00"),
+    "rcs_city": "Paris",
+}
 
 
 def ensure_database(url: str) -> None:

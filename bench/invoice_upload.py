@@ -23,13 +23,12 @@ import os
 import sys
 import time
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import ensure_database, merge_results  # noqa: E402
+from bench.common import LEGAL, ensure_database, merge_results  # noqa: E402
 
 SCALE = os.environ.get("BENCH_SCALE", "full")
 if SCALE not in ("small", "full"):
@@ -41,19 +40,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sellercloud.settings")
 os.environ.setdefault("SELLERCLOUD_DEMO", "1")  # a bench database: the development keys are fine
 os.environ.setdefault("CDISCOUNT_ALLOWED_PRIVATE_NETWORKS", "127.0.0.0/8")
 COMPANY_CODE = "bench-invoices"
-LEGAL = {
-    "name": "Bench Factures SAS",
-    "legal_name": "Bench Factures SAS",
-    "address_line1": "18 rue des Francs-Bourgeois",
-    "postal_code": "75003",
-    "city": "Paris",
-    "vat_number": "FR44732829320",
-    "siret": "73282932000017",
-    "legal_form": "company",
-    "company_type": "SAS",
-    "share_capital": Decimal("20000.00"),
-    "rcs_city": "Paris",
-}
 GOALS = {
     "invoice_upload_calls_per_invoice": "1.0",
     "invoice_upload_status_reads_per_invoice": "(reported)",

@@ -105,6 +105,10 @@ class SandboxControl:
         params = {"status": status} if status else None
         return [o["orderId"] for o in self._call("GET", "/orders", params=params)["orders"]]
 
+    def statuses(self) -> dict[str, str]:
+        """Every order's id and status."""
+        return {o["orderId"]: o["status"] for o in self._call("GET", "/orders")["orders"]}
+
     def health(self) -> dict[str, Any]:
         return self._call("GET", "/health")
 

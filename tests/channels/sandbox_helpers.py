@@ -23,7 +23,7 @@ def account_for(sandbox, **fields) -> CdiscountAccount:
 
 
 def sandbox_statuses(sandbox) -> dict[str, str]:
-    return {o["orderId"]: o["status"] for o in sandbox.control._call("GET", "/orders")["orders"]}
+    return sandbox.control.statuses()
 
 
 def importable(sandbox, *, allow_unpaid: bool) -> dict[str, str]:

@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run prerequisites test lint check venv clean bench
+.PHONY: run prerequisites test lint check venv clean bench soak
 
 # The whole product in the foreground on embedded defaults (SQLite, embedded Redis), or on the
 # servers DATABASE_URL / REDIS_URL name: migrate, seed the demo, then web, worker, beat and the
@@ -38,12 +38,18 @@ test: venv
 # SPEC S11 figures on PostgreSQL (each script creates and seeds its own bench database once, then
 # reuses it), merged into bench/results.json. BENCH_SCALE=small for a quick run; full by default.
 BENCH_SCALE ?= full
-BENCH_SCRIPTS := $(filter-out bench/common.py bench/__init__.py,$(sort $(wildcard bench/*.py)))
+BENCH_SCRIPTS := $(filter-out bench/common.py bench/__init__.py bench/soak%,$(sort $(wildcard bench/*.py)))
 bench: venv
 	@for script in $(BENCH_SCRIPTS); do \
 	  echo "== $$script (BENCH_SCALE=$(BENCH_SCALE))"; \
 	  BENCH_SCALE=$(BENCH_SCALE) $(PY) $$script || exit 1; \
 	done
+
+# SPEC S12's full-size chaos (not in CI): 20,000 sandbox orders, faults, four real workers (one
+# killed with SIGKILL every few minutes) and beat, for SOAK_SECONDS (900), then a bounded settle
+# and the counts that must be 0 (bench/soak.py). SOAK_SECONDS=120 SOAK_ORDERS=2000 for a short run.
+soak: venv
+	$(PY) bench/soak.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -156,11 +156,13 @@ def sync_runs_fail_stale(*, now: datetime | None = None) -> int:
     count = 0
     for run in list(stale):
         assert run.heartbeat_at is not None  # the filter above compared it
+        # A download's next run pages its window again; an upload has no window: what it did not
+        # post stays due (its claims lapse) for the next one.
+        then = "covers its window again" if run.kind == SyncRun.Kind.DOWNLOAD else "takes up what it left"
         failed = SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.PROCESSING, heartbeat_at__lt=cutoff).update(
             status=SyncRun.Status.FAILED,
             finished_at=now,
-            error=f"The worker stopped: no heartbeat since {run.heartbeat_at.isoformat()}. "
-            "The next run covers its window again.",
+            error=f"The worker stopped: no heartbeat since {run.heartbeat_at.isoformat()}. The next run {then}.",
         )
         if failed:
             count += 1

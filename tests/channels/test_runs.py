@@ -1,9 +1,13 @@
 """The one run framework (channels.runs) that download and upload share."""
 
+from datetime import timedelta
+
 import pytest
 import redis
+from django.utils import timezone
 
 from channels.models import SyncRun
+from channels.runs import sync_runs_fail_stale
 from channels.services import DOWNLOAD, download_run_queued
 from channels.upload import UPLOAD, upload_run_now
 from tests.channels.sandbox_helpers import account_for
@@ -52,3 +56,30 @@ def test_kinds_keep_their_own_lock_names_and_expiries(settings):
 
     assert (DOWNLOAD.lock_ttl, UPLOAD.lock_ttl) == (90.0, 30.0)
     assert DOWNLOAD.lock(5).name != UPLOAD.lock(5).name
+
+
+@pytest.mark.parametrize(
+    ("kind", "then"),
+    [
+        (SyncRun.Kind.DOWNLOAD, "The next run covers its window again."),
+        (SyncRun.Kind.UPLOAD, "The next run takes up what it left."),
+        (SyncRun.Kind.INVOICE_UPLOAD, "The next run takes up what it left."),
+    ],
+)
+def test_a_run_whose_worker_died_is_failed_saying_what_the_next_run_does(cdiscount_sandbox, kind, then):
+    # given a run of this kind whose heartbeat stopped long ago (its worker was killed)
+    account = account_for(cdiscount_sandbox)
+    now = timezone.now()
+    beat = now - timedelta(hours=1)
+    run = SyncRun.objects.create(
+        account=account, kind=kind, status=SyncRun.Status.PROCESSING, started_at=beat, heartbeat_at=beat
+    )
+
+    # when the next tick looks for stale runs
+    assert sync_runs_fail_stale(now=now) == 1
+
+    # then it is Failed, in words that fit its kind (an upload has no window)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED
+    assert run.error.startswith("The worker stopped: no heartbeat since ")
+    assert run.error.endswith(then)

@@ -261,7 +261,7 @@ def soak(work: Path) -> int:
         # Kills drift against the beat's minute (75-125% of KILL_EVERY apart), so they do not
         # always find the same kind of run at the same point of it.
         jitter = random.Random(int(os.environ.get("SOAK_SEED", "2026")))
-        next_kill = KILL_EVERY * jitter.uniform(0.5, 0.8)
+        next_kill = min(KILL_EVERY * jitter.uniform(0.5, 0.8), SECONDS / 2)  # a short run has one too
         next_burst, next_buy, next_report, next_ship = 30.0, 0.0, 60.0, 0.0
         token_kills = [SECONDS / 3, 2 * SECONDS / 3]
         fleet.sample()

@@ -13,9 +13,10 @@
 """
 
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,8 @@ from orders.models import Order
 
 from .mapping import skip_reason
 from .run import LockLost, RunState, after_page, download_window, finish_run
-from .upsert import NewCandidate, order_upsert_from_cdiscount, orders_create_new, payload_sha256
+from .upsert import NewCandidate, order_upsert_from_cdiscount, orders_create_new, payload_dumped, payload_sha256
+from .writer import PageWriter, can_write_aside
 
 logger = logging.getLogger(__name__)
 # What the Sync Log says when our code fails (channels.errors); the exception goes to the log.
@@ -132,12 +134,16 @@ def _read_all_pages(
     costs one call).
 
     While a full page is being applied, the next PREFETCH_PAGES are already being fetched (a full
-    page means there may be a next one; a request past the last page costs one short answer):
-    the marketplace prepares one page while we read another, and the download then costs little
-    more than the fetching (SPEC S11).
+    page means there may be a next one; a request past the last page costs one short answer),
+    and a page is written (channels.download.writer) while the next one is parsed: the
+    marketplace prepares one page and the database writes another while we read a third, and
+    the download then costs little more than the fetching (SPEC S11).
     """
     count_after_first = None
-    with ThreadPoolExecutor(max_workers=PREFETCH_PAGES, thread_name_prefix="download-prefetch") as prefetch:
+    with (
+        ThreadPoolExecutor(max_workers=PREFETCH_PAGES, thread_name_prefix="download-prefetch") as prefetch,
+        PageWriter(aside=can_write_aside()) as writer,
+    ):
         page_index = 1
         first: Future[OrderPage] = Future()
         first.set_result(state.client.get_orders_page(query=query, page_index=1))  # the token, here
@@ -152,8 +158,7 @@ def _read_all_pages(
                         count_after_first = state.client.count_orders(query=query)
                     for index in range(page_index + 1 + len(ahead), page_index + 1 + PREFETCH_PAGES):
                         ahead.append(prefetch.submit(_fetch_page, state.client, query, index))
-                _apply_page(state, page.raw_items)
-                after_page(state, on_page)
+                writer.submit(_write_page, state, _plan_page(state, page.raw_items), on_page)
                 if page.is_last:
                     break
                 page_index += 1
@@ -173,49 +178,76 @@ def _fetch_page(client: CdiscountClient, query: OrderQuery, page_index: int) -> 
         connections.close_all()
 
 
-def _apply_page(state: RunState, raw_items: list[Any]) -> None:
-    """Apply one page in one transaction (one commit per page, not per order).
+@dataclass
+class PagePlan:
+    """What one page asks us to write, decided from the page and the orders we had when it
+    was read (a page still being written is not seen: an order on both pages then reaches the
+    bulk create's fallback, which applies it as the update it is)."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    problems: list[PageItem] = field(default_factory=list)
+    updates: list[tuple[PageItem, str]] = field(default_factory=list)
+    new: dict[str, NewCandidate] = field(default_factory=dict)
+    to_accept: list[str] = field(default_factory=list)
+
+
+def _plan_page(state: RunState, raw_items: list[Any]) -> PagePlan:
+    """Read one page: which orders are unchanged or skipped, which are malformed, to update or
+    to create. Reads only (the run's own connection).
 
     An order whose `updatedAt` is the one we last applied is unchanged: it is not even parsed.
     (The window itself relies on the marketplace moving `updatedAt` on every change, so this
-    assumes nothing more; it is what keeps a re-download close to the cost of fetching.) Orders
-    we do not have yet are created together with a few bulk INSERTs; the others go one by one,
-    each in a savepoint so a bad one is set aside alone. Acceptances are sent once the page is
-    committed.
+    assumes nothing more; it is what keeps a re-download close to the cost of fetching.) An
+    order to apply is dumped to JSON once, for its hash and its stored payload.
     """
     ids = [order_id for raw in raw_items if (order_id := raw_order_id(raw))]
     known = _known_orders(state.account, ids)
-    to_accept: list[tuple[str, int | None]] = []
-    new: dict[str, NewCandidate] = {}
-    with transaction.atomic():
-        for raw in raw_items:
-            order_id = raw_order_id(raw)
-            if order_id:
-                state.seen.add(order_id)
-                if order_id in known and known[order_id] == _updated_at(raw) and not _awaits_acceptance(state, raw):
-                    state.counts["unchanged"] += 1
-                    continue
-                if order_id not in known and _skipped_unread(state, raw):
-                    state.counts["skipped"] += 1
-                    continue
-            item = parse_page_item(raw)
-            if item.order is None or order_id is None:
-                _apply_item(state, item, None)
+    plan = PagePlan()
+    for raw in raw_items:
+        order_id = raw_order_id(raw)
+        if order_id:
+            state.seen.add(order_id)
+            if order_id in known and known[order_id] == _updated_at(raw) and not _awaits_acceptance(state, raw):
+                plan.counts["unchanged"] += 1
                 continue
-            sha256 = payload_sha256(raw)
-            if order_id not in known:
-                if skip_reason(status=item.order.status, exists=False, allow_unpaid=state.account.allow_unpaid_orders):
-                    state.counts["skipped"] += 1
-                else:
-                    new[order_id] = NewCandidate(cd_order=item.order, raw=raw, sha256=sha256)
+            if order_id not in known and _skipped_unread(state, raw):
+                plan.counts["skipped"] += 1
+                continue
+        item = parse_page_item(raw)
+        if item.order is None or order_id is None:
+            plan.problems.append(item)
+            continue
+        cd_order, dumped = item.order, payload_dumped(raw)
+        sha256 = payload_sha256(dumped)
+        if order_id not in known:
+            if skip_reason(status=cd_order.status, exists=False, allow_unpaid=state.account.allow_unpaid_orders):
+                plan.counts["skipped"] += 1
             else:
-                state.keep_lock()
-                _apply_item(state, item, sha256)
-            if _awaits_acceptance(state, raw):
-                to_accept.append((order_id, None))
-        created = _create_new(state, list(new.values()))
-    for order_id, _ in to_accept:
+                plan.new[order_id] = NewCandidate(cd_order=cd_order, raw=dumped, sha256=sha256)
+        else:
+            plan.updates.append((PageItem(raw=dumped, order=cd_order, error=None), sha256))
+        if _awaits_acceptance(state, raw):
+            plan.to_accept.append(order_id)
+    return plan
+
+
+def _write_page(state: RunState, plan: PagePlan, on_page: Callable[[SyncRun], None] | None) -> None:
+    """Write one page in one transaction (one commit per page, not per order): orders we do not
+    have yet are created together with a few bulk INSERTs; the others go one by one, each in a
+    savepoint so a bad one is set aside alone. Acceptances are sent once the page is committed,
+    then the run's progress is written."""
+    with transaction.atomic():
+        for item in plan.problems:
+            _apply_item(state, item, None)
+        for item, sha256 in plan.updates:
+            state.keep_lock()
+            _apply_item(state, item, sha256)
+        created = _create_new(state, list(plan.new.values()))
+    for name, count in plan.counts.items():
+        state.counts[name] += count
+    for order_id in plan.to_accept:
         _auto_accept(state, order_id, created.get(order_id) or _order_pk(state, order_id))
+    after_page(state, on_page)
 
 
 def _known_orders(account: CdiscountAccount, ids: list[str]) -> dict[str, datetime | None]:
@@ -344,5 +376,4 @@ def _problem(state: RunState, channel_order_id: str, message: str, raw: Any) -> 
 
 def _download_one(state: RunState, channel_order_id: str) -> None:
     """Download Order by ID, and the Retry of a problem: GET /orders/{id} and apply it."""
-    _apply_page(state, [state.client.fetch_order(order_id=channel_order_id).raw])
-    after_page(state, None)
+    _write_page(state, _plan_page(state, [state.client.fetch_order(order_id=channel_order_id).raw]), None)

@@ -30,6 +30,7 @@ from orders.models import ChannelPayload, Order, OrderItem, Package, Payment
 from orders.payments import channel_refund_record, order_refresh_payment_status
 from orders.rules import check_transition, has_live_package, shipping_status_after_withdrawal
 from orders.totals import line_amount
+from sellercloud.db import DumpedJSON
 
 from ..events import (
     lines_updated_event,
@@ -67,9 +68,18 @@ class UpsertResult:
     reason: str = ""
 
 
+def _canonical(raw: Any) -> str:
+    return json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def payload_dumped(raw: dict[str, Any]) -> DumpedJSON:
+    """The payload with its canonical JSON text, dumped once: hashed, then stored as it is."""
+    return DumpedJSON(raw, _canonical(raw))
+
+
 def payload_sha256(raw: Any) -> str:
     """A stable hash of a payload: the same JSON in another key order hashes the same."""
-    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    canonical = raw.text if isinstance(raw, DumpedJSON) else _canonical(raw)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

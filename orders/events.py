@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sellercloud.db import unsaved
 from sellercloud.models import User
 
 from .choices import EventKind, OrderStatus
@@ -30,7 +31,8 @@ def order_event(
     commit: bool = True,
 ) -> OrderEvent:
     """One line of the order's history. `user` acted, or else `source` (e.g. "Cdiscount")."""
-    event = OrderEvent(
+    event = unsaved(
+        OrderEvent,
         order=order,
         kind=kind,
         message=message,

@@ -18,7 +18,7 @@ from orders.events import hold_set_event
 from orders.holds import hold_values
 from orders.models import ChannelPayload, Order, OrderEvent, OrderItem, Package, Payment
 from orders.payments import payment_status_from
-from sellercloud.db import bulk_insert, replan_foreign_key_checks
+from sellercloud.db import bulk_insert, replan_foreign_key_checks, unsaved
 
 from ..events import SOURCE, order_downloaded_event, payment_recorded_event, ship_confirmed_event
 from .mapping import CANCEL_REQUEST_HOLD_REASON, PAYMENT_OPERATION_TYPE, Bucket, ItemData, OrderData
@@ -66,7 +66,8 @@ class NewOrder:
 
 def new_order(*, account: CdiscountAccount, data: OrderData, raw: Any, sha256: str) -> NewOrder:
     """Every row the first download of this order writes, decided by SPEC S5's table."""
-    order = Order(
+    order = unsaved(
+        Order,
         company_id=account.company_id,
         channel=Channel.CDISCOUNT,
         channel_account=account,
@@ -78,8 +79,10 @@ def new_order(*, account: CdiscountAccount, data: OrderData, raw: Any, sha256: s
         **{name: getattr(data, name) for name in CHANNEL_FIELDS},
     )
     new = NewOrder(order=order)
-    new.items = [OrderItem(order=order, channel_line_id=i.channel_line_id, **item_values(i)) for i in data.items]
-    new.payloads = [ChannelPayload(order=order, raw=raw, sha256=sha256)]
+    new.items = [
+        unsaved(OrderItem, order=order, channel_line_id=i.channel_line_id, **item_values(i)) for i in data.items
+    ]
+    new.payloads = [unsaved(ChannelPayload, order=order, raw=raw, sha256=sha256)]
     new.events.append(order_downloaded_event(order=order, channel_status=data.channel_status, commit=False))
     if data.bucket in (Bucket.PAID, Bucket.SHIPPED) and data.grand_total > 0:
         payment = payment_for(order=order, data=data)
@@ -118,7 +121,8 @@ def new_order(*, account: CdiscountAccount, data: OrderData, raw: Any, sha256: s
 
 def payment_for(*, order: Order, data: OrderData) -> Payment:
     """The Cdiscount payment: the grand total, keyed by a fixed reference (added once)."""
-    return Payment(
+    return unsaved(
+        Payment,
         order=order,
         operation_type=PAYMENT_OPERATION_TYPE,
         method=data.payment_method,
@@ -139,7 +143,8 @@ def package_for_parcel(*, order: Order, data: OrderData, time_zone: str) -> Pack
     """Our package for the marketplace's parcel: already on the marketplace, so Uploaded. Its ship
     date is the day of the marketplace's update in the company's `time_zone`, as Ship Order's is."""
     assert data.parcel is not None
-    return Package(
+    return unsaved(
+        Package,
         order=order,
         carrier=data.parcel.carrier_name or "Unknown",
         tracking_number=data.parcel.parcel_number[:50],

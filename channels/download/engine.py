@@ -34,6 +34,7 @@ from channels.errors import unexpected_error
 from channels.events import auto_accept_failed_event
 from channels.models import CdiscountAccount, SyncProblem, SyncRun
 from orders.models import Order
+from sellercloud.db import commit_without_flush_wait
 
 from .mapping import skip_reason
 from .run import LockLost, RunState, after_page, download_window, finish_run
@@ -237,6 +238,9 @@ def _write_page(state: RunState, plan: PagePlan, on_page: Callable[[SyncRun], No
     savepoint so a bad one is set aside alone. Acceptances are sent once the page is committed,
     then the run's progress is written."""
     with transaction.atomic():
+        # The watermark moves only with the run's last, ordinary commit, which makes this page's
+        # durable too; lost in a crash before it, the page is read again by the next run.
+        commit_without_flush_wait()
         for item in plan.problems:
             _apply_item(state, item, None)
         for item, sha256 in plan.updates:

@@ -38,7 +38,14 @@ from sellercloud.db import commit_without_flush_wait
 
 from .mapping import skip_reason
 from .run import LockLost, RunState, after_page, download_window, finish_run
-from .upsert import NewCandidate, order_upsert_from_cdiscount, orders_create_new, payload_dumped, payload_sha256
+from .upsert import (
+    NewCandidate,
+    new_candidate,
+    order_upsert_from_cdiscount,
+    orders_create_new,
+    payload_dumped,
+    payload_sha256,
+)
 from .writer import PageWriter, can_write_aside
 
 logger = logging.getLogger(__name__)
@@ -194,7 +201,7 @@ class PagePlan:
 
 def _plan_page(state: RunState, raw_items: list[Any]) -> PagePlan:
     """Read one page: which orders are unchanged or skipped, which are malformed, to update or
-    to create. Reads only (the run's own connection).
+    to create, with the new orders' rows built. Reads only (the run's own connection).
 
     An order whose `updatedAt` is the one we last applied is unchanged: it is not even parsed.
     (The window itself relies on the marketplace moving `updatedAt` on every change, so this
@@ -224,7 +231,7 @@ def _plan_page(state: RunState, raw_items: list[Any]) -> PagePlan:
             if skip_reason(status=cd_order.status, exists=False, allow_unpaid=state.account.allow_unpaid_orders):
                 plan.counts["skipped"] += 1
             else:
-                plan.new[order_id] = NewCandidate(cd_order=cd_order, raw=dumped, sha256=sha256)
+                plan.new[order_id] = new_candidate(account=state.account, cd_order=cd_order, raw=dumped, sha256=sha256)
         else:
             plan.updates.append((PageItem(raw=dumped, order=cd_order, error=None), sha256))
         if _awaits_acceptance(state, raw):

@@ -42,6 +42,7 @@ from ..events import (
 )
 from .create import (
     CHANNEL_FIELDS,
+    NewOrder,
     item_values,
     new_order,
     new_orders_save,
@@ -127,18 +128,29 @@ def order_upsert_from_cdiscount(
 
 @dataclass(frozen=True)
 class NewCandidate:
-    """An order of a page that we do not have yet, parsed and hashed."""
+    """An order of a page that we do not have yet, parsed and hashed; `rows`, its new rows
+    when they were built ahead (`new_candidate`)."""
 
     cd_order: schemas.Order
     raw: Any
     sha256: str
+    rows: NewOrder | None = None
+
+
+def new_candidate(*, account: CdiscountAccount, cd_order: schemas.Order, raw: Any, sha256: str) -> NewCandidate:
+    """A new order with its rows built now: the download builds them while the previous page is
+    being written (channels.download.writer), leaving the writer only the writing."""
+    rows = new_order(account=account, data=map_order(cd_order), raw=raw, sha256=sha256)
+    return NewCandidate(cd_order=cd_order, raw=raw, sha256=sha256, rows=rows)
 
 
 def orders_create_new(*, account: CdiscountAccount, candidates: list[NewCandidate]) -> list[UpsertResult] | None:
     """Create a page's new orders together (a few bulk INSERTs). Returns None, having written
     nothing, when one of them exists after all (a concurrent download): the caller then applies
     them one by one with order_upsert_from_cdiscount."""
-    new = [new_order(account=account, data=map_order(c.cd_order), raw=c.raw, sha256=c.sha256) for c in candidates]
+    new = [
+        c.rows or new_order(account=account, data=map_order(c.cd_order), raw=c.raw, sha256=c.sha256) for c in candidates
+    ]
     try:
         with transaction.atomic():
             new_orders_save(new)

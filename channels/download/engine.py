@@ -245,8 +245,9 @@ def _write_page(state: RunState, plan: PagePlan, on_page: Callable[[SyncRun], No
     savepoint so a bad one is set aside alone. Acceptances are sent once the page is committed,
     then the run's progress is written."""
     with transaction.atomic():
-        # The watermark moves only with the run's last, ordinary commit, which makes this page's
-        # durable too; lost in a crash before it, the page is read again by the next run.
+        # The run's last commit (finish_run: an ordinary one, and the only one that moves the
+        # watermark) makes this page durable too; lost in a crash before it, the page is read
+        # again by the next run.
         commit_without_flush_wait()
         for item in plan.problems:
             _apply_item(state, item, None)

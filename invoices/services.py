@@ -18,7 +18,7 @@ from django.utils import timezone
 from orders.choices import EventKind, OrderStatus
 from orders.events import order_event
 from orders.models import Order
-from sellercloud.db import commit_without_waiting
+from sellercloud.db import commit_without_flush_wait
 from sellercloud.models import Company, User
 
 from .facturx import PDF_VARIANT, FacturXFailed, facturx_pdf
@@ -214,7 +214,7 @@ def document_print(
     if not count:
         return PrintedDocument(pdf=pdf, filename=f"{document.number}.pdf", invoice=document)
     with transaction.atomic():
-        commit_without_waiting()  # a print count lost in a database crash costs nothing
+        commit_without_flush_wait()  # a print count lost in a database crash costs nothing
         Invoice.objects.filter(pk=document.pk).update(
             printed_count=F("printed_count") + 1, last_printed_at=timezone.now()
         )

@@ -124,8 +124,9 @@ def replan_foreign_key_checks() -> None:
 def commit_without_flush_wait() -> None:
     """Let the current transaction's commit return before its WAL reaches the disk (PostgreSQL's
     synchronous_commit off, for this transaction only). Only for writes that a later, ordinary
-    commit vouches for: that commit flushes the WAL up to itself, earlier commits included, and
-    a crash before it loses only work the next attempt redoes."""
+    commit vouches for (that commit flushes the WAL up to itself, earlier commits included, and a
+    crash before it loses only work the next attempt redoes), or that may be lost in a database
+    crash without harm (a print counted, its event); never for numbers or money."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO off")
@@ -176,12 +177,3 @@ def bulk_insert(objs: Sequence[models.Model]) -> None:
         with connection.wrap_database_errors, cursor.cursor.copy(copy_sql) as copy:
             for obj in objs:
                 copy.write_row((*plain(obj), *stamps, *(prepared(f, obj) for f in converted)))
-
-
-def commit_without_waiting() -> None:
-    """Inside a transaction: its COMMIT returns before PostgreSQL has flushed it to disk. For rows
-    that may be lost in a database crash without harm (a print counted, its event), never for
-    numbers or money: the commit's wait for the disk was a fifth of a single invoice print."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")

@@ -69,7 +69,9 @@ class Staff(HttpUser):
         credentials = {"username": self.account["username"], "password": self.account["password"]}
         csrf = {"csrfmiddlewaretoken": token.group(1) if token else ""}
         with self.client.post("/login/", {**credentials, **csrf}, name="login", catch_response=True) as response:
-            if "/login/" in response.url:  # still on the login page: refused
+            if response.url is None:  # no answer at all (the server down): an error, not a crash
+                response.failure(f"login not answered: {response.error}")
+            elif "/login/" in response.url:  # still on the login page: refused
                 response.failure("login refused")
         if next(_logged_in) == USERS:
             _steady_at.append(time.monotonic())

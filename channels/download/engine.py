@@ -46,7 +46,6 @@ from .upsert import (
     payload_dumped,
     payload_sha256,
 )
-from .writer import PageWriter, can_write_aside
 
 logger = logging.getLogger(__name__)
 # What the Sync Log says when our code fails (channels.errors); the exception goes to the log.
@@ -142,16 +141,13 @@ def _read_all_pages(
     costs one call).
 
     While a full page is being applied, the next PREFETCH_PAGES are already being fetched (a full
-    page means there may be a next one; a request past the last page costs one short answer),
-    and a page is written (channels.download.writer) while the next one is parsed: the
-    marketplace prepares one page and the database writes another while we read a third, and
-    the download then costs little more than the fetching (SPEC S11).
+    page means there may be a next one; a request past the last page costs one short answer):
+    the marketplace prepares one page while we read another (SPEC S11). Each page is read (planned)
+    then written in one transaction, in this thread: writing it on a second connection while the
+    next page was read used more CPU and won no time on two cores (issue 25), so it was left out.
     """
     count_after_first = None
-    with (
-        ThreadPoolExecutor(max_workers=PREFETCH_PAGES, thread_name_prefix="download-prefetch") as prefetch,
-        PageWriter(aside=can_write_aside()) as writer,
-    ):
+    with ThreadPoolExecutor(max_workers=PREFETCH_PAGES, thread_name_prefix="download-prefetch") as prefetch:
         page_index = 1
         first: Future[OrderPage] = Future()
         first.set_result(state.client.get_orders_page(query=query, page_index=1))  # the token, here
@@ -166,7 +162,7 @@ def _read_all_pages(
                         count_after_first = state.client.count_orders(query=query)
                     for index in range(page_index + 1 + len(ahead), page_index + 1 + PREFETCH_PAGES):
                         ahead.append(prefetch.submit(_fetch_page, state.client, query, index))
-                writer.submit(_write_page, state, _plan_page(state, page.raw_items), on_page)
+                _write_page(state, _plan_page(state, page.raw_items), on_page)
                 if page.is_last:
                     break
                 page_index += 1

@@ -138,8 +138,8 @@ class NewCandidate:
 
 
 def new_candidate(*, account: CdiscountAccount, cd_order: schemas.Order, raw: Any, sha256: str) -> NewCandidate:
-    """A new order with its rows built now: the download builds them while the previous page is
-    being written (channels.download.writer), leaving the writer only the writing."""
+    """A new order with its rows built now, when its page is read: the page's write is then only
+    the writing."""
     rows = new_order(account=account, data=map_order(cd_order), raw=raw, sha256=sha256)
     return NewCandidate(cd_order=cd_order, raw=raw, sha256=sha256, rows=rows)
 

@@ -1,9 +1,6 @@
-"""A download writes each page on a connection of its own while it reads the next
-(channels.download.writer): pages are still written in their order, each committed before the
-next, and a page whose write fails leaves the pages before it and a window the next run reads
-again (SPEC S6, S11)."""
-
-import threading
+"""A download reads a page (plans it), then writes it in one transaction: pages are written in
+their order, each committed before the next, and a page whose write fails leaves the pages before
+it and a window the next run reads again (SPEC S6, S11)."""
 
 import pytest
 
@@ -29,7 +26,7 @@ def download(account) -> SyncRun:
     return run
 
 
-def test_pages_are_written_aside_in_their_order_each_committed_before_the_next(make_cdiscount_sandbox, monkeypatch):
+def test_pages_are_written_in_their_order_each_committed_before_the_next(make_cdiscount_sandbox, monkeypatch):
     # given 450 orders: 5 pages
     sandbox = make_cdiscount_sandbox(orders=450)
     account = account_for(sandbox)
@@ -41,7 +38,7 @@ def test_pages_are_written_aside_in_their_order_each_committed_before_the_next(m
     def recording(state, plan, on_page):
         # what the database holds when this page's write starts: every earlier page, committed
         committed = Order.objects.filter(channel_account=account).count()
-        writes.append((threading.current_thread().name, committed, len(plan.new)))
+        writes.append((committed, len(plan.new)))
         write_page(state, plan, on_page)
 
     monkeypatch.setattr(engine, "_write_page", recording)
@@ -49,12 +46,11 @@ def test_pages_are_written_aside_in_their_order_each_committed_before_the_next(m
     # when
     run = download(account)
 
-    # then every page was written by the writer thread, after the previous one's commit
+    # then every page was written after the previous one's commit
     assert run.status == SyncRun.Status.COMPLETED
     assert len(writes) == run.pages == 5
-    assert all(name.startswith("download-writer") for name, _, _ in writes)
-    created_before = [sum(new for _, _, new in writes[:i]) for i in range(len(writes))]
-    assert [committed for _, committed, _ in writes] == created_before
+    created_before = [sum(new for _, new in writes[:i]) for i in range(len(writes))]
+    assert [committed for committed, _ in writes] == created_before
     assert local(account) == importable(sandbox, allow_unpaid=False)
     assert run.created == len(local(account))
 

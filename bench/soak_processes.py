@@ -83,16 +83,12 @@ class Fleet:
 
     @classmethod
     def make(cls, *, count: int, work: Path, env: dict[str, str]) -> Fleet:
-        python = sys.executable
+        celery = [sys.executable, "-m", "celery", "-A", "sellercloud"]
         workers = [
             Child(
                 name=f"worker{n}",
                 command=[
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "sellercloud",
+                    *celery,
                     "worker",
                     "--pool",
                     "solo",
@@ -109,18 +105,7 @@ class Fleet:
         ]
         beat = Child(
             name="beat",
-            command=[
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "sellercloud",
-                "beat",
-                "-s",
-                str(work / "beat-schedule"),
-                "-l",
-                "info",
-            ],
+            command=[*celery, "beat", "-s", str(work / "beat-schedule"), "-l", "info"],
             log_path=work / "beat.log",
         )
         return cls(workers=workers, beat=beat, env=env)
